@@ -1,0 +1,117 @@
+"""The data every stage shares: spans, severities, findings and fixes.
+
+Offsets are 0-based character offsets into ``Page.text`` (the decoded page, BOM removed,
+line endings kept). Line and column are computed only when a finding is reported.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:  # "error", "warning", "info"
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, name: str) -> "Severity":
+        return cls[name.upper()]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Half-open range [start, end) of character offsets in a page's text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad span {self.start}..{self.end}")
+
+    def contains(self, other: "Span") -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Replace the characters of ``span`` with ``replacement``."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is, as reported: 1-based line and column (in code points)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    path: str
+    location: Location
+    message: str
+    flow: str | None = None
+    pointer: str | None = None
+    span: Span | None = None
+    fix: Fix | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict:
+        """The JSON contract of one finding (``--format json``)."""
+        return {
+            "path": self.path,
+            "line": self.location.line,
+            "column": self.location.column,
+            "end_line": self.location.end_line,
+            "end_column": self.location.end_column,
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "flow": self.flow,
+            "pointer": self.pointer,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A run-level note that belongs to no page (no secret configured, a short secret...)."""
+
+    severity: Severity
+    message: str
+
+
+@dataclass
+class RunResult:
+    """Everything a front end needs to report one run."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # every page path checked, in order
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def summary(self) -> dict:
+        by_rule: dict[str, int] = {}
+        for f in self.findings:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        return {
+            "pages": len(self.pages),
+            "errors": self.count(Severity.ERROR),
+            "warnings": self.count(Severity.WARNING),
+            "infos": self.count(Severity.INFO),
+            "by_rule": dict(sorted(by_rule.items())),
+            "notices": [{"severity": str(n.severity), "message": n.message} for n in self.notices],
+        }
