@@ -1,0 +1,89 @@
+"""samples -> flows: which flow an example or a token belongs to.
+
+In order: an explicit directive, the HTTP request line, the text it sits under (lead-in sentences,
+list-item leads, headings: nearest first), the page's front-matter flow, then the payload's shape
+(the flow whose schema fits best, so that a defective example still lands in the right flow).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from .extract.code import request_path_host
+from .flows import Flow, FlowRegistry
+from .samples import Example, Request, Where
+
+
+def by_request(flows: FlowRegistry, request: Request | None) -> Flow | None:
+    if request is None or request.is_response:
+        return None
+    path = request_path_host(request)[0].lower().rstrip("/")
+    if not path:
+        return None
+    if not path.startswith("/"):
+        path = "/" + path
+    for flow in flows.flows.values():
+        for endpoint in flow.endpoints:
+            if path.endswith(endpoint.lower().rstrip("/")):
+                return flow
+    return None
+
+
+@lru_cache(maxsize=64)
+def _hint_pattern(hint: str) -> re.Pattern:
+    """Method names (with capitals) match as case-sensitive words; phrases case-insensitively."""
+    flags = 0 if hint != hint.lower() else re.I
+    return re.compile(rf"(?<![\w.]){re.escape(hint)}(?!\w)", flags)
+
+
+def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
+    for text in texts:
+        best: tuple[int, int, Flow] | None = None
+        for flow in flows.flows.values():
+            for hint in flow.hints:
+                m = _hint_pattern(hint).search(text)
+                if m and (best is None or (m.start(), -len(hint)) < best[:2]):
+                    best = (m.start(), -len(hint), flow)
+        if best:
+            return best[2]
+    return None
+
+
+def by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
+    """The flow whose schema fits best; None when no flow knows most of the example's keys."""
+    if not isinstance(value, dict) or not value:
+        return None
+    best: tuple[int, int, Flow] | None = None
+    for flow in flows.flows.values():
+        known = sum(1 for k in value if k in flow.known_keys)
+        if known * 2 < len(value) or not known:
+            continue
+        errors = sum(1 for _ in flows.validator(flow, version).iter_errors(value))
+        score = (errors, -known)
+        if best is None or score < best[:2]:
+            best = (*score, flow)
+    return best[2] if best else None
+
+
+def flow_of_where(flows: FlowRegistry, where: Where, request: Request | None) -> tuple[Flow | None, str]:
+    """Attribution from everything but the payload: (flow, how)."""
+    if where.explicit:
+        return flows.get(where.flow), "directive"
+    flow = by_request(flows, request)
+    if flow:
+        return flow, "request"
+    flow = by_text(flows, where.texts)
+    if flow:
+        return flow, "heading"
+    if where.flow:
+        return flows.get(where.flow), "front matter"
+    return None, ""
+
+
+def flow_of_example(flows: FlowRegistry, example: Example, version: tuple[int, ...]) -> Flow | None:
+    flow, how = flow_of_where(flows, example.where, example.request)
+    if how:
+        return flow
+    return by_shape(flows, example.params, version)

@@ -1,0 +1,109 @@
+"""The ``oo-jwt`` command: ``main(argv=None) -> int``.
+
+Exit codes: 0 no error, 1 findings at or above --fail-on, 2 usage or configuration error (one line
+on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+
+FORMATS = ("text", "json", "sarif", "github", "junit")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: one line, exit 2
+        self.exit(2, f"oo-jwt: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="oo-jwt", description="Lint the JSON examples and sample JWTs of API docs.")
+    parser.add_argument("--version", action="version", version=f"oo-jwt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check pages and report findings")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
+    check.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
+    check.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
+    check.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
+    check.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
+
+    sub.add_parser("rules", help="list the rules with their ids, severities and docs")
+    return parser
+
+
+def load_settings(config: str | None):
+    from .settings import Settings, load_mkdocs_yml, load_pyproject, ConfigError
+
+    if config:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"{config}: config file not found")
+        return load_mkdocs_yml(path) if path.suffix in (".yml", ".yaml") else load_pyproject(path)
+    default = Path("pyproject.toml")
+    return load_pyproject(default) if default.is_file() else Settings()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "rules":
+        from .catalog import RULES
+
+        for rule in RULES.values():
+            print(f"{rule.id:24} {str(rule.severity):8} {rule.doc}")
+        return 0
+    if args.command != "check":
+        _parser().print_help(sys.stderr)
+        return 2
+    if args.secret is not None:
+        print(
+            "oo-jwt: error: secrets are not accepted on the command line (they land in shell history and "
+            "process lists): set OO_JWT_SECRET or OO_JWT_SECRET_INBOX/_OUTBOX/_BROWSER in the environment",
+            file=sys.stderr,
+        )
+        return 2
+    return _check(args)
+
+
+def _check(args) -> int:
+    from .engine import check_paths, exit_code
+    from .flows import FlowsError, parse_version
+    from .report import REPORTERS
+    from .settings import ConfigError, parse_fail_on, parse_rules
+
+    try:
+        settings = load_settings(args.config)
+        if args.fail_on:
+            settings = replace(settings, fail_on=parse_fail_on(args.fail_on, "--fail-on"))
+        if args.target_version:
+            parse_version(args.target_version)
+            settings = replace(settings, version=args.target_version)
+        if args.flows_dir:
+            settings = replace(settings, flows_dirs=settings.flows_dirs + tuple(Path(d).resolve() for d in args.flows_dir))
+        if args.disable:
+            settings = replace(settings, disable=settings.disable | parse_rules(args.disable, "--disable"))
+        paths = args.paths or ["docs"]
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise ConfigError(f"{missing[0]}: no such file or folder")
+        result = check_paths(paths, settings)
+    except (ConfigError, FlowsError) as exc:
+        print(f"oo-jwt: error: {exc}", file=sys.stderr)
+        return 2
+    color = args.color == "always" or (args.color == "auto" and args.format == "text" and sys.stdout.isatty())
+    sys.stdout.write(REPORTERS[args.format](result, color=color))
+    sys.stdout.flush()
+    return exit_code(result, settings.fail_on)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""page -> samples: everything the checks need from one page, with exact spans."""
+
+from __future__ import annotations
+
+import yaml
+
+from ..model import Span
+from ..page import Page
+from ..samples import Extraction, Suppression, Token, Where
+from . import directives
+from .code import BlockScanner
+from .jwtshape import JWT, WHOLE_JWT
+from .markdown import Block, blocks, map_content
+from .shell import CURL_START
+
+
+def extract(page: Page) -> Extraction:
+    out = Extraction()
+    page_flow: str | None = None
+    pending_flow: str | None = None
+    pending_ignore: frozenset[str] | None = None
+    disabled: dict[frozenset[str], int] = {}  # rules -> first disabled line
+
+    for block in blocks(page):
+        if block.kind == "front_matter":
+            meta = _front_matter(block.raw)
+            page_flow = meta.get("flow") if isinstance(meta.get("flow"), str) else None
+            version = meta.get("version")
+            out.version = str(version) if version is not None else None
+            continue
+        if block.kind == "html":
+            for d in directives.parse(block.raw):
+                if d.verb == "flow":
+                    pending_flow = d.flow
+                elif d.verb == "ignore":
+                    pending_ignore = d.rules
+                elif d.verb == "disable":
+                    disabled.setdefault(d.rules, block.lines[1])
+                elif d.verb == "enable":
+                    first = disabled.pop(d.rules, None)
+                    if first is None and not d.rules:  # a bare enable ends every disable
+                        for rules, start in disabled.items():
+                            out.suppressions.append(Suppression(start, block.lines[0], rules))
+                        disabled.clear()
+                    elif first is not None:
+                        out.suppressions.append(Suppression(first, block.lines[0], d.rules))
+            continue
+        command = block.kind == "prose" and CURL_START.match(block.raw)
+        if block.kind == "prose" and not command and not JWT.search(block.raw):
+            continue  # nothing to find, and directives wait for the next sample-bearing block
+        where = Where(
+            block.index,
+            block.context.section,
+            block.context.texts,
+            block.lines,
+            pending_flow or page_flow,
+            explicit=pending_flow is not None,
+        )
+        ignore, pending_flow, pending_ignore = pending_ignore, None, None
+        if ignore is not None:
+            if not ignore:
+                continue  # the whole block is ignored: it yields no sample at all
+            out.suppressions.append(Suppression(block.lines[0], block.lines[1], ignore))
+        if command:  # a curl command written as a paragraph (text exports)
+            block.content = map_content(page, block.raw, block.lines[0])
+        if block.kind == "code" or command:
+            BlockScanner(block, where, out).scan()
+        else:
+            _prose(page, block, where, out)
+
+    for rules, first in disabled.items():  # disabled to the end of the page
+        out.suppressions.append(Suppression(first, len(page.lines), rules))
+    out.tokens.sort(key=lambda t: t.span.start)
+    out.examples.sort(key=lambda e: e.span.start)
+    return out
+
+
+def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:
+    """JWTs in a paragraph: a paragraph that is only a token is a bare sample token."""
+    first, end = block.lines
+    start, stop = page.line_starts[first], page.line_starts[end] if end < len(page.line_starts) else len(page.text)
+    source = page.text[start:stop]
+    alone = WHOLE_JWT.fullmatch(block.raw.strip()) is not None
+    for m in JWT.finditer(source):
+        span = Span(start + m.start(), start + m.end())
+        out.tokens.append(Token(span, m.group(), "bare" if alone else "prose", where))
+
+
+def _front_matter(raw: str) -> dict:
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return {}
+    section = data.get("oo_jwt") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}

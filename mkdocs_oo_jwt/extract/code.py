@@ -1,0 +1,223 @@
+"""Turn one code block into samples: JSON examples, HTTP messages, curl commands, tokens.
+
+Blocks are read line by line: a line opening a JSON value starts an example, a request or status
+line starts an HTTP message (whose body follows), ``curl`` starts a command, a line that is only a
+JWT is a bare sample token, and any other line is prose, which may mention a JWT and which becomes
+the lead-in text of the next sample (text exports put the prose and the examples in one block).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..model import Span
+from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
+from . import http, jsondoc, shell
+from .jwtshape import JWT, WHOLE_JWT
+from .markdown import Block, MappedText
+
+JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
+HTTP_LANGS = {"http", "https", "rest"}
+JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
+_LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
+
+
+class BlockScanner:
+    def __init__(self, block: Block, where: Where, out: Extraction):
+        self.block = block
+        self.text: MappedText = block.content  # type: ignore[assignment]
+        self.where = where
+        self.out = out
+        self.lead: list[str] = []  # prose lines inside the block since the last sample
+        self.taken: list[tuple[int, int]] = []  # content ranges of tokens already found
+
+    # -- helpers -----------------------------------------------------------------------------
+    def span(self, start: int, end: int) -> Span:
+        return self.text.span(start, end)
+
+    def here(self) -> Where:
+        if not self.lead:
+            return self.where
+        texts = tuple(reversed(self.lead)) + self.where.texts
+        return replace(self.where, texts=texts)
+
+    def add_token(self, start: int, end: int, place: str, **kw: Any) -> Token:
+        token = Token(self.span(start, end), self.text.text[start:end], place, self.here(), **kw)
+        self.out.tokens.append(token)
+        self.taken.append((start, end))
+        return token
+
+    # -- the scan ------------------------------------------------------------------------------
+    def scan(self) -> None:
+        text = self.text.text
+        lang = self.block.lang
+        pos = 0
+        while pos < len(text):
+            eol = text.find("\n", pos)
+            eol = len(text) if eol < 0 else eol
+            line = text[pos:eol]
+            stripped = line.strip()
+            first = pos + len(line) - len(line.lstrip())
+            nxt = eol + 1
+            if not stripped:
+                pass
+            elif stripped[0] in "{[" and lang not in JS_LANGS:
+                nxt = self.json_value(first, strict=lang in JSON_LANGS or not lang)
+            elif http.start_of_message(stripped, strict=lang not in HTTP_LANGS):
+                nxt = self.http_message(first)
+            elif shell.CURL_START.match(stripped):
+                nxt = self.curl(first)
+            elif WHOLE_JWT.fullmatch(stripped):
+                m = WHOLE_JWT.fullmatch(stripped)
+                s = first + m.start(1)
+                self.add_token(s, s + len(m.group(1)), "bare")
+                self.lead = []
+            else:
+                self.lead.append(stripped)
+            pos = max(nxt, pos + 1)
+        self.prose_tokens()
+
+    def prose_tokens(self) -> None:
+        """Any JWT in the block not already found as a sample token (a mention, a JS string...)."""
+        for m in JWT.finditer(self.text.text):
+            if not any(s <= m.start() < e for s, e in self.taken):
+                self.add_token(m.start(), m.end(), "prose")
+
+    def json_value(self, start: int, strict: bool, request: Request | None = None, source: str = "json") -> int:
+        text = self.text.text
+        doc = jsondoc.parse(text, start)
+        if isinstance(doc, jsondoc.JsonFault):
+            if strict and _LOOKS_LIKE_JSON.match(text, start):
+                at = min(doc.offset, len(text))
+                self.out.faults.append(Fault(self.span(at, at), doc.message, self.here()))
+                return len(text)  # the rest of the block is not readable as samples
+            return text.find("\n", start) + 1 or len(text)
+        self.add_json(doc, source, request)
+        end = text.find("\n", doc.end)
+        return len(text) if end < 0 else end + 1
+
+    def add_json(self, doc: jsondoc.JsonDoc, source: str, request: Request | None) -> None:
+        spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
+        where = self.here()
+        example = Example(self.span(doc.start, doc.end), doc.value, spans, where, source, request)
+        holders = list(_token_holders(doc.value))
+        root_holder = None
+        for pointer, obj in holders:
+            vs, ve = doc.spans.get(f"{pointer}/token", (doc.start, doc.start))
+            value = obj["token"]
+            s, e = (vs + 1, ve - 1) if ve - vs >= 2 else (vs, ve)  # inside the quotes
+            if len(obj) == 1:
+                self.add_token(s, e, "body", request=request)
+                if pointer == "":
+                    root_holder = "body"
+                continue
+            rest = {k: v for k, v in obj.items() if k != "token"}
+            owner_spans = {
+                p[len(pointer) :]: sp
+                for p, sp in spans.items()
+                if (p == pointer or p.startswith(pointer + "/")) and not p.startswith(f"{pointer}/token")
+            }
+            owner = Example(
+                spans.get(pointer, example.span), rest, owner_spans, where, source, request,
+                token_holder=True,
+            )
+            if value == PLACEHOLDER or isinstance(value, str):
+                self.add_token(s, e, "property", request=request, owner=owner)
+            if pointer == "":
+                root_holder = "property"
+                self.out.examples.append(owner)
+        if root_holder is None:
+            if isinstance(doc.value, dict) and list(doc.value) == ["payload"] and isinstance(doc.value["payload"], dict):
+                example.wrapped = True
+            self.out.examples.append(example)
+        self.lead = []
+
+    def http_message(self, start: int) -> int:
+        text = self.text.text
+        msg = http.read_message(text, start)
+        headers = [
+            Header(name, value, self.span(*line), self.span(*vspan))
+            for name, value, line, vspan in msg.headers
+        ]
+        request = Request(msg.method, msg.target, self.span(*msg.line), headers, msg.status)
+        for (name, value, _line, (vs, ve)) in msg.headers:
+            if name.lower() == "authorization" and value:
+                scheme, _, rest = value.partition(" ")
+                if rest.strip():
+                    s = vs + len(value) - len(value[len(scheme) :].lstrip())
+                    self.add_token(s, ve, "header", request=request, scheme=scheme)
+                else:
+                    self.add_token(vs, ve, "header", request=request)
+        end = msg.end
+        if msg.body_start is not None:
+            end = self.json_value(msg.body_start, strict=True, request=request, source="http-body")
+        self.lead = []
+        return end
+
+    def curl(self, start: int) -> int:
+        text = self.text.text
+        curl = shell.read_curl(text, start)
+        if curl is None:
+            return shell.command_end(text, start) + 1
+        parts = urlsplit(curl.url)
+        cmd_span = self.span(start, text.find("\n", start) if "\n" in text[start:] else len(text))
+        headers = []
+        for name, value in curl.headers:
+            headers.append(Header(name, value, cmd_span, cmd_span))
+        if parts.netloc and not any(h.name.lower() == "host" for h in headers):
+            headers.append(Header("Host", parts.netloc, cmd_span, cmd_span))
+        request = Request(curl.method, curl.url, cmd_span, headers)
+        for name, value in curl.headers:
+            if name.lower() == "authorization" and value:
+                token_text = value.split()[-1]
+                at = text.find(token_text, start, curl.end)
+                if at >= 0:
+                    scheme = value.split()[0] if len(value.split()) > 1 else None
+                    self.add_token(at, at + len(token_text), "header", request=request, scheme=scheme)
+        if curl.data is not None and curl.data.lstrip()[:1] in ("{", "["):
+            self.curl_body(curl, request)
+        self.lead = []
+        return curl.end + 1
+
+    def curl_body(self, curl: shell.Curl, request: Request) -> None:
+        doc = jsondoc.parse(curl.data or "", 0)
+        anchor = curl.data_offset if curl.data_offset is not None else request.span.start
+        if isinstance(doc, jsondoc.JsonFault):
+            at = self.span(anchor, anchor)
+            self.out.faults.append(Fault(at, doc.message, self.here()))
+            return
+        raw = self.text.text
+        exact = curl.data_quote == "'" and raw[anchor + 1 : anchor + 1 + len(curl.data or "")] == curl.data
+        if exact:  # single quotes: the JSON's characters are the page's characters
+            shift = anchor + 1
+            doc.spans = {p: (s + shift, e + shift) for p, (s, e) in doc.spans.items()}
+            doc.start, doc.end = doc.start + shift, doc.end + shift
+        else:  # quoting changed the characters: every value points at the data argument
+            doc.spans = {p: (anchor, anchor) for p in doc.spans}
+            doc.start = doc.end = anchor
+        self.add_json(doc, "curl-body", request)
+
+
+def _token_holders(value: Any, pointer: str = ""):
+    """(pointer, object) of every object with a string ``token`` member."""
+    if isinstance(value, dict):
+        if isinstance(value.get("token"), str):
+            yield pointer, value
+        for key, child in value.items():
+            if key != "token":
+                yield from _token_holders(child, f"{pointer}/{jsondoc.pointer_token(str(key))}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _token_holders(child, f"{pointer}/{i}")
+
+
+def request_path_host(request: Request) -> tuple[str, str | None]:
+    """The path a request is sent to, and its host (from an absolute target or the Host header)."""
+    parts = urlsplit(request.target)
+    if parts.scheme and parts.netloc:
+        return parts.path or "/", parts.netloc
+    host = request.header("Host")
+    return urlsplit(request.target).path, host.value if host else None

@@ -1,0 +1,120 @@
+"""JSON values with the source span of every value, for JSON-pointer findings at exact lines.
+
+The value and its syntax errors come from the standard library's ``json`` (the same parser the
+tokens' payloads go through); the positions come from tree-sitter-json's syntax tree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass
+class JsonDoc:
+    value: Any
+    start: int  # offsets in the parsed text
+    end: int
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # pointer -> value span
+    key_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # pointer -> key span
+    duplicates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class JsonFault:
+    message: str
+    offset: int  # where the parser stopped, in the parsed text
+
+
+def pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter_json
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tree_sitter_json.language()))
+
+
+def _decoder(duplicates: list) -> json.JSONDecoder:
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for key, value in items:
+            if key in out:
+                duplicates.append(key)
+            out[key] = value
+        return out
+
+    return json.JSONDecoder(object_pairs_hook=pairs)
+
+
+def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
+    """Parse the JSON value that begins at ``start`` (after optional whitespace)."""
+    duplicates: list[str] = []
+    while start < len(text) and text[start] in " \t\r\n":
+        start += 1
+    try:
+        value, end = _decoder(duplicates).raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        return JsonFault(exc.msg, exc.pos)
+    except RecursionError:
+        return JsonFault("nested too deeply", start)
+    doc = JsonDoc(value, start, end)
+    _locate(text[start:end], start, doc)
+    return doc
+
+
+def _locate(source: str, base: int, doc: JsonDoc) -> None:
+    data = source.encode("utf-8")
+    if len(data) == len(source):
+        to_char = lambda b: base + b  # noqa: E731 - ASCII: bytes are characters
+    else:
+        offsets = [0] * (len(data) + 1)
+        pos = 0
+        for i, ch in enumerate(source):
+            n = len(ch.encode("utf-8"))
+            for k in range(n):
+                offsets[pos + k] = i
+            pos += n
+        offsets[len(data)] = len(source)
+        to_char = lambda b: base + offsets[b]  # noqa: E731
+
+    tree = _parser().parse(data)
+    root = tree.root_node
+    values = [c for c in root.named_children if c.type != "comment"]
+    if not values:
+        return
+    stack = [(values[0], "")]
+    while stack:
+        node, pointer = stack.pop()
+        # siblings are visited last first, so with a repeated key the later value's span wins,
+        # as its value does in ``json``
+        doc.spans.setdefault(pointer, (to_char(node.start_byte), to_char(node.end_byte)))
+        if node.type == "object":
+            seen = set()
+            for pair in node.named_children:
+                if pair.type != "pair":
+                    continue
+                key_node = pair.child_by_field_name("key")
+                value_node = pair.child_by_field_name("value")
+                if key_node is None:
+                    continue
+                try:
+                    key = json.loads(data[key_node.start_byte : key_node.end_byte])
+                except ValueError:
+                    continue
+                child = f"{pointer}/{pointer_token(str(key))}"
+                if child in seen:
+                    doc.duplicates.append(child)
+                seen.add(child)
+                doc.key_spans[child] = (to_char(key_node.start_byte), to_char(key_node.end_byte))
+                if value_node is not None:
+                    stack.append((value_node, child))
+        elif node.type == "array":
+            items = [c for c in node.named_children if c.type != "comment"]
+            for index, item in enumerate(items):
+                stack.append((item, f"{pointer}/{index}"))

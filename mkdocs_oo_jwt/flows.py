@@ -1,0 +1,205 @@
+"""The flow registry: one JSON Schema per flow, with the flow's facts under ``x-oo-jwt``.
+
+Schemas load into one ``referencing`` registry (so they can share ``common.json``) with no
+retrieve function: a ``$ref`` to anything not loaded is an error, never a fetch. A user's flows
+folder adds flows or overrides bundled ones by flow id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ROLES = ("inbox", "outbox", "browser")
+TRANSPORTS = ("header", "body", "browser")
+
+
+class FlowsError(Exception):
+    """A flows folder or schema that cannot be used (a configuration error)."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    role: str | None
+    token: str  # "jwt" or "opaque"
+    transports: tuple[str, ...]
+    endpoints: tuple[str, ...]
+    methods: tuple[str, ...]
+    hints: tuple[str, ...]
+    since: tuple[tuple[tuple[int, ...], str], ...]  # (version, "#/$defs/...") applied from that version on
+    response: str | None
+    schema_id: str
+    known_keys: frozenset[str]
+    alg: str = "HS256"
+
+    @property
+    def opaque(self) -> bool:
+        return self.token != "jwt"
+
+
+def parse_version(text: str | None) -> tuple[int, ...]:
+    """'7.1' -> (7, 1); None or 'latest' -> a version later than any."""
+    if text is None or str(text).strip().lower() in ("", "latest"):
+        return (10**6,)
+    parts = re.findall(r"\d+", str(text))
+    if not parts:
+        raise FlowsError(f"cannot read version {text!r}: use a number such as \"7.1\" or \"latest\"")
+    return tuple(int(p) for p in parts)
+
+
+def bundled_schema_dir() -> Path:
+    """The schemas shipped with the package (installed), or the checkout's top-level schemas/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schemas", here.parent / "schemas"):
+        if (candidate / "common.json").is_file():
+            return candidate
+    raise FlowsError("the bundled flow schemas are missing from this installation")
+
+
+class FlowRegistry:
+    def __init__(self, extra_dirs: tuple[Path, ...] = ()):
+        from referencing import Registry
+        from referencing.jsonschema import DRAFT202012
+
+        schemas: dict[str, tuple[dict, Path]] = {}  # $id -> schema
+        flows: dict[str, tuple[dict, Path]] = {}  # flow id -> schema
+        for folder in (bundled_schema_dir(), *extra_dirs):
+            if not folder.is_dir():
+                raise FlowsError(f"{folder}: flows folder not found")
+            for path in sorted(folder.glob("*.json")):
+                schema = _load(path)
+                schema_id = schema.get("$id")
+                if not isinstance(schema_id, str) or not schema_id:
+                    raise FlowsError(f"{path}: a flow schema needs a \"$id\"")
+                meta = schema.get("x-oo-jwt")
+                if meta is not None:
+                    flow_id = meta.get("flow") if isinstance(meta, dict) else None
+                    if not isinstance(flow_id, str):
+                        raise FlowsError(f"{path}: \"x-oo-jwt\" needs a \"flow\" id")
+                    old = flows.get(flow_id)
+                    if old is not None:
+                        schemas.pop(old[0]["$id"], None)
+                    flows[flow_id] = (schema, path)
+                schemas[schema_id] = (schema, path)
+        self.registry = Registry().with_resources(
+            (sid, DRAFT202012.create_resource(s)) for sid, (s, _) in schemas.items()
+        )
+        self.flows: dict[str, Flow] = {fid: _flow(s, p) for fid, (s, p) in flows.items()}
+        self._schemas = {sid: s for sid, (s, _) in schemas.items()}
+        self._validators: dict[tuple, Any] = {}
+        self._check_schemas(schemas)
+
+    def _check_schemas(self, schemas: dict[str, tuple[dict, Path]]) -> None:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        for schema, path in schemas.values():
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+                raise FlowsError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
+            for ref in _refs(schema):
+                if re.match(r"[a-z][a-z0-9+.-]*://", ref) and not any(
+                    ref.split("#")[0] == sid for sid in self._schemas
+                ):
+                    raise FlowsError(f"{path}: $ref {ref!r} points outside the flows folders (never fetched)")
+
+    def get(self, flow_id: str | None) -> Flow | None:
+        return self.flows.get(flow_id) if flow_id else None
+
+    def validator(self, flow: Flow, version: tuple[int, ...], response: bool = False):
+        """A cached validator for the flow at a version (its ``since`` parts applied), or its response."""
+        from jsonschema import Draft202012Validator
+
+        extras = tuple(ref for since, ref in flow.since if version >= since)
+        key = (flow.id, extras, response)
+        if key not in self._validators:
+            if response:
+                schema: dict = {"$ref": flow.schema_id + flow.response}
+            elif extras:
+                schema = {"allOf": [{"$ref": flow.schema_id}, *({"$ref": flow.schema_id + r} for r in extras)]}
+            else:
+                schema = {"$ref": flow.schema_id}
+            self._validators[key] = Draft202012Validator(schema, registry=self.registry)
+        return self._validators[key]
+
+
+def _load(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowsError(f"{path}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise FlowsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise FlowsError(f"{path}: a schema must be a JSON object")
+    return data
+
+
+def _flow(schema: dict, path: Path) -> Flow:
+    meta = schema["x-oo-jwt"]
+
+    def strings(name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        value = meta.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FlowsError(f"{path}: x-oo-jwt.{name} must be a list of strings")
+        bad = [v for v in value if allowed and v not in allowed]
+        if bad:
+            raise FlowsError(f"{path}: x-oo-jwt.{name}: unknown {', '.join(bad)} (use {', '.join(allowed or ())})")
+        return tuple(value)
+
+    role = meta.get("role")
+    if role is not None and role not in ROLES:
+        raise FlowsError(f"{path}: x-oo-jwt.role must be one of {', '.join(ROLES)} or null")
+    since = meta.get("since") or {}
+    if not isinstance(since, dict):
+        raise FlowsError(f"{path}: x-oo-jwt.since must map versions to \"#/$defs/...\" references")
+    return Flow(
+        id=meta["flow"],
+        role=role,
+        token=meta.get("token", "jwt"),
+        transports=strings("transports", TRANSPORTS),
+        endpoints=strings("endpoints"),
+        methods=tuple(m.upper() for m in strings("methods")),
+        hints=strings("hints"),
+        since=tuple(sorted((parse_version(v), ref) for v, ref in since.items())),
+        response=meta.get("response"),
+        schema_id=schema["$id"],
+        known_keys=frozenset(_property_names(schema)),
+        alg=meta.get("alg", "HS256"),
+    )
+
+
+def _property_names(schema: dict) -> set[str]:
+    """Top-level property names of a flow, including those of its $defs forms."""
+    names = set((schema.get("properties") or {}).keys())
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key) or []:
+            ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
+            if ref.startswith("#/$defs/"):
+                sub = (schema.get("$defs") or {}).get(ref[len("#/$defs/") :]) or {}
+                names |= set((sub.get("properties") or {}).keys())
+    return names
+
+
+def _refs(node: Any):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+@lru_cache(maxsize=8)
+def load_flows(extra_dirs: tuple[Path, ...] = ()) -> FlowRegistry:
+    return FlowRegistry(extra_dirs)

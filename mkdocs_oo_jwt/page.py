@@ -1,0 +1,96 @@
+"""A page as read from disk: its text, and the line and column of any offset in it.
+
+Lines are delimited exactly as markdown-it-py delimits them (``\\r\\n``, ``\\r`` or ``\\n``), so a
+block's ``map`` line numbers index ``Page.lines`` directly. A UTF-8 BOM is kept aside: offsets and
+columns count from the first character after it, and ``encode`` puts it back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .model import Location, Span
+
+BOM = "\ufeff"
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+class PageDecodeError(ValueError):
+    """The bytes of a page are not UTF-8 text; ``line`` is the 1-based line of the first bad byte."""
+
+    def __init__(self, line: int, column: int, reason: str):
+        super().__init__(f"not valid UTF-8 at line {line}, column {column}: {reason}")
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # as reported: the path given on the command line joined with the file's path in a folder
+    text: str  # decoded, BOM removed, line endings as in the file
+    bom: bool = False
+    _line_starts: list[int] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> "Page":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            line = before.count(b"\n") + 1
+            column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+            raise PageDecodeError(line, column, exc.reason) from None
+        if "\x00" in text:
+            raise PageDecodeError(*_first_nul(text), "NUL byte: a binary file, not a page")
+        bom = text.startswith(BOM)
+        return cls(path, text[1:] if bom else text, bom)
+
+    def encode(self, text: str | None = None) -> bytes:
+        """The bytes of this page (or of ``text`` standing for it), BOM restored."""
+        return ((BOM if self.bom else "") + (self.text if text is None else text)).encode("utf-8")
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Each line's text without its terminator; index = 0-based line number."""
+        starts = self.line_starts
+        out = []
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(self.text)
+            out.append(self.text[start:end].rstrip("\r\n"))
+        return out
+
+    def line_of(self, offset: int) -> int:
+        """0-based line of an offset."""
+        return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def offset(self, line: int, column: int = 0) -> int:
+        """Offset of a 0-based line and 0-based column."""
+        return self.line_starts[line] + column
+
+    def location(self, span: Span) -> Location:
+        line = self.line_of(span.start)
+        end = max(span.end, span.start)
+        end_line = self.line_of(end)
+        return Location(
+            line + 1,
+            span.start - self.line_starts[line] + 1,
+            end_line + 1,
+            end - self.line_starts[end_line] + 1,
+        )
+
+    def line_span(self, line: int) -> Span:
+        start = self.line_starts[line]
+        return Span(start, start + len(self.lines[line]))
+
+
+def _first_nul(text: str) -> tuple[int, int]:
+    i = text.index("\x00")
+    before = text[:i]
+    return before.count("\n") + 1, i - (before.rfind("\n") + 1) + 1

@@ -1,0 +1,42 @@
+"""Which example does a token sign?
+
+- a ``token`` property signs the other properties of its object;
+- a header token in an http block signs that block's body (wrapped in ``payload``), or, when the
+  block has no body, the nearest preceding example in the same section;
+- a body-token block or a bare "Sample token" block signs the nearest preceding example in the
+  same section;
+- a token mentioned in prose signs nothing.
+"""
+
+from __future__ import annotations
+
+from .samples import Example, Extraction, Token
+
+
+def pair(extraction: Extraction) -> dict[int, Example | None]:
+    """id(token) -> the example it signs, or None."""
+    pairs: dict[int, Example | None] = {}
+    for token in extraction.tokens:
+        if token.owner is not None:
+            pairs[id(token)] = token.owner
+        elif token.place == "prose":
+            pairs[id(token)] = None
+        else:
+            body = None
+            if token.place == "header" and token.request is not None:
+                body = next((e for e in extraction.examples if e.request is token.request), None)
+            pairs[id(token)] = body or _nearest_before(extraction.examples, token)
+    return pairs
+
+
+def _nearest_before(examples: list[Example], token: Token) -> Example | None:
+    best = None
+    for example in examples:
+        if example.span.end > token.span.start:
+            break
+        if example.where.section != token.where.section or example.token_holder:
+            continue
+        if example.request is not None and example.request.is_response:
+            continue
+        best = example
+    return best

@@ -1,0 +1,47 @@
+"""``--format github``: GitHub Actions workflow commands, one annotation per finding.
+
+Escaping follows the runner (``ActionCommand``): in the message ``%``, CR and LF are
+percent-encoded; in property values ``:`` and ``,`` are encoded as well.
+"""
+
+from __future__ import annotations
+
+from ..model import Finding, RunResult, Severity
+from ._common import forward_slashes, summary_line
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(s: str) -> str:
+    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def _properties(f: Finding) -> str:
+    loc = f.location
+    line = max(1, loc.line)
+    end_line = max(line, loc.end_line)
+    props = [("file", forward_slashes(f.path)), ("line", str(line))]
+    if end_line == line:
+        # The runner drops columns (with a warning) unless start and end are on one line.
+        col = max(1, loc.column)
+        props.append(("col", str(col)))
+        props.append(("endLine", str(end_line)))
+        props.append(("endColumn", str(max(col, loc.end_column))))
+    else:
+        props.append(("endLine", str(end_line)))
+    props.append(("title", f.rule))
+    return ",".join(f"{k}={escape_property(v)}" for k, v in props)
+
+
+def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
+    lines = [
+        f"::{_COMMAND[f.severity]} {_properties(f)}::{escape_data(f.message)}" for f in result.findings
+    ]
+    # Run-level notices belong to no file: plain annotations, so CI does not lose them.
+    lines += [f"::{_COMMAND[n.severity]}::{escape_data(n.message)}" for n in result.notices]
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,60 @@
+"""``--format junit``: JUnit XML, one test case per page.
+
+Error and warning findings of a page are ``<failure>`` elements of its test case; info
+findings go to the case's ``<system-out>``; run-level notices to the suite's.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..model import Finding, RunResult, Severity
+from ._common import NOTICE_LABEL
+
+NAME = "oo-jwt"
+
+# Characters XML 1.0 cannot carry at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(s: str) -> str:
+    return _NOT_XML.sub("\ufffd", s)
+
+
+def _line(f: Finding) -> str:
+    return f"{f.location.line}:{f.location.column} {f.severity} {f.rule} {f.message}"
+
+
+def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
+    pages = list(dict.fromkeys(result.pages))
+    by_page: dict[str, list[Finding]] = {p: [] for p in pages}
+    for f in result.findings:
+        if f.path not in by_page:  # a finding outside the page list still gets its case
+            by_page[f.path] = []
+        by_page[f.path].append(f)
+
+    root = ET.Element("testsuites", name=NAME)
+    suite = ET.SubElement(root, "testsuite", name=NAME)
+    failed = 0
+    for path, findings in by_page.items():
+        case = ET.SubElement(suite, "testcase", classname=NAME, name=_xml(path))
+        failures = [f for f in findings if f.severity >= Severity.WARNING]
+        infos = [f for f in findings if f.severity < Severity.WARNING]
+        for f in failures:
+            el = ET.SubElement(case, "failure", type=f.rule, message=_xml(f.message))
+            el.text = _xml(_line(f))
+        if infos:
+            ET.SubElement(case, "system-out").text = _xml("\n".join(_line(f) for f in infos))
+        failed += bool(failures)
+    if result.notices:
+        ET.SubElement(suite, "system-out").text = _xml(
+            "\n".join(f"{NOTICE_LABEL[n.severity]}: {n.message}" for n in result.notices)
+        )
+
+    counts = {"tests": str(len(by_page)), "failures": str(failed), "errors": "0", "skipped": "0"}
+    for el in (root, suite):
+        for k, v in counts.items():
+            el.set(k, v)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

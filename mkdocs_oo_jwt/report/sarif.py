@@ -1,0 +1,139 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning (``upload-sarif``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import quote
+
+from .. import __version__
+from ..catalog import RULES
+from ..model import Finding, RunResult
+from ._common import SARIF_LEVEL, forward_slashes
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_NAME = "oo-jwt"
+INFORMATION_URI = "https://github.com/ONLYOFFICE-docs-tools/mkdocs-oo-jwt"
+FINGERPRINT_KEY = "ooJwtFinding/v1"
+
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+
+
+def _rule_name(rule_id: str) -> str:
+    """``token-weak-secret`` -> ``TokenWeakSecret`` (SARIF names are identifier-like)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
+
+
+def _descriptor(rule_id: str) -> dict:
+    rule = RULES.get(rule_id)
+    doc = rule.doc if rule is not None else f"Rule {rule_id}."
+    entry = {
+        "id": rule_id,
+        "name": _rule_name(rule_id),
+        "shortDescription": {"text": doc},
+        "fullDescription": {"text": doc},
+        "help": {"text": doc},
+    }
+    if rule is not None:
+        entry["defaultConfiguration"] = {"level": SARIF_LEVEL[rule.severity]}
+    return entry
+
+
+# Kept literally: unreserved characters, "/" and the sub-delims. Everything else, ":" (which
+# could pass for a scheme), "#", "?", "%", spaces and non-ASCII included, is percent-encoded
+# (UTF-8) so the uri is a valid RFC 3986 reference that decodes back to the path.
+_URI_SAFE = "/!$&'()*+,;=@"
+
+
+def _uri(path: str) -> str:
+    """The path as a URI reference: relative paths stay relative, absolute ones become file URIs."""
+    p = forward_slashes(path)
+    if p.startswith("/"):
+        return "file://" + quote(p, safe=_URI_SAFE)
+    if _DRIVE.match(p):
+        return "file:///" + p[:2] + quote(p[2:], safe=_URI_SAFE)
+    return quote(p, safe=_URI_SAFE)
+
+
+def fingerprint(f: Finding, occurrence: int = 0) -> str:
+    """sha256 of rule, path, pointer and message: survives edits that only move lines.
+
+    ``occurrence`` tells apart identical findings of one page (0 for the first, which
+    leaves the hash input unchanged).
+    """
+    parts = [f.rule, forward_slashes(f.path), f.pointer or "", f.message]
+    if occurrence:
+        parts.append(str(occurrence))
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _region(f: Finding) -> dict:
+    loc = f.location
+    start_line = max(1, loc.line)
+    start_col = max(1, loc.column)
+    end_line = max(start_line, loc.end_line)
+    end_col = max(1, loc.end_column)
+    if end_line == start_line:
+        end_col = max(start_col, end_col)
+    return {"startLine": start_line, "startColumn": start_col, "endLine": end_line, "endColumn": end_col}
+
+
+def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
+    rule_ids = list(dict.fromkeys(RULES))
+    # A finding of a rule the catalog does not know still needs a valid ruleIndex.
+    rule_ids += list(dict.fromkeys(f.rule for f in result.findings if f.rule not in RULES))
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+
+    seen: dict[str, int] = {}
+    results = []
+    for f in result.findings:
+        key = fingerprint(f)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        entry = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": SARIF_LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(f.path)},
+                        "region": _region(f),
+                    }
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, occurrence)},
+        }
+        props = {k: v for k, v in (("flow", f.flow), ("pointer", f.pointer)) if v is not None}
+        if props:
+            entry["properties"] = props
+        results.append(entry)
+
+    invocation = {
+        "executionSuccessful": True,
+        "toolExecutionNotifications": [
+            {"level": SARIF_LEVEL[n.severity], "message": {"text": n.message}} for n in result.notices
+        ],
+    }
+    doc = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "informationUri": INFORMATION_URI,
+                        "version": __version__,
+                        "rules": [_descriptor(rid) for rid in rule_ids],
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"

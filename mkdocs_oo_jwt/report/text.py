@@ -1,0 +1,47 @@
+"""``--format text``: one line per finding, then notices, then a summary line."""
+
+from __future__ import annotations
+
+from ..model import RunResult, Severity
+from ._common import NOTICE_LABEL, summary_line
+
+_COLOR = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[34m"}
+_RESET = "\x1b[0m"
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def _clean(s: str) -> str:
+    """Keep one finding on one line and keep page content from driving the terminal.
+
+    Line breaks become ``\\n``/``\\r`` and other control characters (tab excepted) ``\\xNN``.
+    """
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _paint(word: str, severity: Severity, color: bool) -> str:
+    return f"{_COLOR[severity]}{word}{_RESET}" if color else word
+
+
+def render(result: RunResult, *, color: bool = False) -> str:
+    lines = []
+    for f in result.findings:
+        loc = f.location
+        flow = f" [{_clean(f.flow)}]" if f.flow is not None else ""
+        lines.append(
+            f"{_clean(f.path)}:{loc.line}:{loc.column}: "
+            f"{_paint(str(f.severity), f.severity, color)} {f.rule}{flow} {_clean(f.message)}"
+        )
+    for n in result.notices:
+        lines.append(f"{_paint(NOTICE_LABEL[n.severity], n.severity, color)}: {_clean(n.message)}")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,5 @@
+"""One module per family of rules; each ``check(ctx)`` yields findings."""
+
+from . import json_syntax, request, schema, token
+
+FAMILIES = (json_syntax, schema, token, request)

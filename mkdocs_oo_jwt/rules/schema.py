@@ -1,0 +1,55 @@
+"""schema: an example payload breaks its flow's JSON Schema.
+
+Reported at the offending value; missing properties once per object that lacks them, at that
+object, with its JSON pointer.
+"""
+
+from __future__ import annotations
+
+from jsonschema.exceptions import best_match
+
+from ..extract.jsondoc import pointer_token
+from .base import PageCheck
+
+
+def check(ctx: PageCheck):
+    for example in ctx.extraction.examples:
+        flow = ctx.flow_of(example)
+        if flow is None:
+            continue
+        response = example.request is not None and example.request.is_response
+        if response and not flow.response:
+            continue
+        validator = ctx.flows.validator(flow, ctx.version, response=response)
+        base = "/payload" if example.wrapped else ""
+        missing: dict[str, list[str]] = {}
+        for error in _errors(validator, example.params):
+            pointer = base + "".join(f"/{pointer_token(str(p))}" for p in error.absolute_path)
+            if error.validator == "required":
+                names = missing.setdefault(pointer, [])
+                names += [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
+                continue
+            yield ctx.finding(
+                "schema", example.span_of(pointer), f"{pointer or '/'}: {error.message}", flow, pointer
+            )
+        for pointer, names in missing.items():
+            names = sorted(set(names))
+            what = "property" if len(names) == 1 else "properties"
+            since = " (from 7.1 every listed parameter must be present and signed)" if flow.since else ""
+            yield ctx.finding(
+                "schema",
+                example.span_of(pointer),
+                f"{pointer or '/'}: missing required {what} {', '.join(repr(n) for n in names)}{since}",
+                flow,
+                pointer,
+            )
+
+
+def _errors(validator, value):
+    for error in validator.iter_errors(value):
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            yield best_match(error.context)
+        elif error.validator == "allOf" and error.context:
+            yield from error.context
+        else:
+            yield error

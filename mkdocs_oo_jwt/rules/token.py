@@ -1,0 +1,125 @@
+"""The token rules: form, algorithm, signature, weak secret, time claims, wrapper, payload.
+
+A token of no known flow is checked for form only, and its findings are at most info-level notes
+(docs often show a generic "what a JWT looks like" token). Tokens of an opaque flow (Workspace
+authentication) are not JWTs and are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..model import Severity
+from ..samples import Example, Token
+from ..tokens import Decoded, Malformed, decode, differences, verifies, weak_secret
+from .base import PageCheck
+
+
+def check(ctx: PageCheck):
+    for token in ctx.extraction.tokens:
+        flow = ctx.flow_of(token)
+        if flow is not None and flow.opaque:
+            continue
+        if token.placeholder:
+            continue  # filled at build time (mode: regenerate) or by `oo-jwt fix`
+        cap = Severity.INFO if flow is None else None
+        if len(token.text) > ctx.settings.max_token_bytes:
+            yield ctx.finding(
+                "token-malformed", token.span,
+                f"token of {len(token.text)} characters is over the limit of {ctx.settings.max_token_bytes} (max_token_bytes): not decoded",
+                flow, severity=cap,
+            )
+            continue
+        try:
+            decoded = decode(token.text)
+        except Malformed as exc:
+            where = {"header": "Authorization header", "body": "\"token\" property", "property": "\"token\" property"}
+            place = where.get(token.place, "sample token")
+            yield ctx.finding("token-malformed", token.span, f"{place}: {exc}", flow, severity=cap)
+            continue
+        alg = decoded.header.get("alg")
+        expected_alg = flow.alg if flow else "HS256"
+        alg_ok = alg == expected_alg
+        if not alg_ok and (flow is not None or alg in (None, "none")):
+            why = "'none': an unsigned token" if alg in (None, "none") else f"{alg!r}, not the flow's {expected_alg}"
+            yield ctx.finding("token-alg", token.span, f"token alg is {why}", flow, severity=cap)
+        weak = weak_secret(decoded)
+        if weak is not None:
+            label = "an empty key" if weak == "" else "a publicly known secret"
+            yield ctx.finding(
+                "token-weak-secret", token.span,
+                f"token is signed with {label}: anyone can forge it; sign samples with the docs secret",
+                flow, severity=cap,
+            )
+        if flow is None:
+            yield ctx.finding(
+                "flow-unknown", token.span,
+                "token belongs to no known flow: checked for form only (add <!-- oo-jwt: flow=... --> to check it)",
+            )
+            continue
+        yield from _time_claims(ctx, token, decoded, flow)
+        if alg_ok:
+            secret = ctx.secrets.get(flow.role or "")
+            if secret is None:
+                ctx.unsigned_roles.add(flow.role or "")
+            elif not verifies(token.text, secret.reveal(), flow.alg):
+                yield ctx.finding(
+                    "token-signature", token.span,
+                    f"token does not verify with the {flow.role} secret (from {secret.source})", flow,
+                )
+        example = ctx.pairs.get(id(token))
+        if example is None:
+            yield ctx.finding("token-unpaired", token.span, "token has no example to compare its payload with", flow)
+            continue
+        yield from _payload(ctx, token, decoded, example, flow)
+
+
+def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
+    now = ctx.settings.clock()
+    exp, nbf = decoded.payload.get("exp"), decoded.payload.get("nbf")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp < now:
+        yield ctx.finding("token-expired", token.span, f"token expired (exp {int(exp)} is in the past)", flow)
+    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now:
+        yield ctx.finding("token-expired", token.span, f"token is not valid yet (nbf {int(nbf)} is in the future)", flow)
+
+
+def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, flow):
+    actual = decoded.payload
+    params = example.params
+    has_wrapper = list(k for k in actual if k not in ("iat", "exp", "nbf")) == ["payload"] and isinstance(
+        actual.get("payload"), dict
+    )
+    wants_wrapper = isinstance(params, dict) and "payload" in params
+    if token.place == "header":
+        if has_wrapper:
+            expected = {"payload": params}
+        else:
+            yield ctx.finding(
+                "token-wrapper", token.span,
+                "header token payload must wrap the request body as {\"payload\": ...}", flow,
+            )
+            expected = params
+    elif has_wrapper and not wants_wrapper:
+        if token.place == "body" or "header" not in flow.transports:
+            yield ctx.finding(
+                "token-wrapper", token.span,
+                "body token payload must be the parameters themselves, not {\"payload\": ...}", flow,
+            )
+        expected = {"payload": params}
+    else:
+        expected = params
+    for diff in differences(expected, actual):
+        if diff.kind == "missing":
+            what = f"the example has {_show(diff.expected)}, the token lacks it"
+        elif diff.kind == "extra":
+            what = f"the token has {_show(diff.actual)}, the example lacks it"
+        else:
+            what = f"the example has {_show(diff.expected)}, the token has {_show(diff.actual)}"
+        yield ctx.finding(
+            "token-payload-mismatch", token.span, f"{diff.pointer or '/'}: {what}", flow, diff.pointer
+        )
+
+
+def _show(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,125 @@
+"""What extraction finds on a page: examples (payloads), tokens, and the requests around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Span
+
+PLACEHOLDER = "<oo-jwt>"
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    value: str
+    line: Span  # the whole header line
+    value_span: Span
+
+
+@dataclass
+class Request:
+    """An HTTP request (or response) written in an http block or a curl command."""
+
+    method: str  # "" for a response
+    target: str  # request target as written ("" for a response)
+    span: Span  # the request line (or the curl command)
+    headers: list[Header] = field(default_factory=list)
+    status: int | None = None  # for a response
+
+    @property
+    def is_response(self) -> bool:
+        return self.status is not None
+
+    def header(self, name: str) -> Header | None:
+        return next((h for h in self.headers if h.name.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a sample sits: its block, section and the prose above it (nearest first)."""
+
+    block: int
+    section: int
+    texts: tuple[str, ...]
+    lines: tuple[int, int]  # the block's page lines [first, end)
+    flow: str | None = None  # an explicit ``flow=`` directive, or the page's front matter flow
+    explicit: bool = False  # the flow comes from a block directive
+
+
+@dataclass
+class Example:
+    """A payload shown on the page: a JSON block, an HTTP or curl body, an object literal."""
+
+    span: Span
+    value: Any
+    spans: dict[str, Span]  # JSON pointer -> span of that value on the page
+    where: Where
+    source: str  # "json", "http-body", "curl-body", "js"
+    request: Request | None = None
+    wrapped: bool = False  # shown as the header token's payload: {"payload": {...}}
+    token_holder: bool = False  # an object that held a token property (value is the rest)
+    syntax_checked: bool = True
+
+    @property
+    def params(self) -> Any:
+        """The request parameters, without a displayed ``payload`` wrapper."""
+        return self.value["payload"] if self.wrapped else self.value
+
+    def span_of(self, pointer: str) -> Span:
+        """Span of the value at ``pointer``, or of its nearest located ancestor."""
+        while pointer not in self.spans and pointer:
+            pointer = pointer.rsplit("/", 1)[0]
+        return self.spans.get(pointer, self.span)
+
+
+@dataclass
+class Token:
+    """A sample token: found by shape (a JWT) or by place (a token property, an Authorization header)."""
+
+    span: Span
+    text: str
+    place: str  # "header", "body", "property", "bare", "prose"
+    where: Where
+    request: Request | None = None
+    owner: Example | None = None  # for a "property" token: the object's other properties
+    scheme: str | None = None  # the Authorization scheme ("Bearer"), if any
+
+    @property
+    def by_place(self) -> bool:
+        return self.place in ("header", "body", "property")
+
+    @property
+    def placeholder(self) -> bool:
+        return self.text == PLACEHOLDER
+
+
+@dataclass
+class Fault:
+    """A JSON example that does not parse."""
+
+    span: Span  # where the parser stopped
+    message: str
+    where: Where
+
+
+@dataclass
+class Extraction:
+    examples: list[Example] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    suppressions: list["Suppression"] = field(default_factory=list)
+    version: str | None = None  # from front matter
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Findings starting on lines [first, end) are dropped (``rules`` empty: every rule)."""
+
+    first: int
+    end: int
+    rules: frozenset[str] = frozenset()
+
+    def covers(self, line: int, rule: str) -> bool:
+        return self.first <= line < self.end and (not self.rules or rule in self.rules)

@@ -1,0 +1,143 @@
+"""Reading a sample token: structure (PyJWT, unverified), weak secrets (stdlib hmac), differences."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+# secrets that must never sign a real token: empty, and the ones tutorials and jwt.io publish
+WEAK_SECRETS: tuple[str, ...] = (
+    "", "secret", "your-256-bit-secret", "your-384-bit-secret", "your-512-bit-secret",
+    "your-secret", "your-secret-key", "secretkey", "secret-key", "mysecret", "changeme",
+    "password", "key", "jwt-secret", "jwt_secret", "test", "example",
+)
+_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+TIME_CLAIMS = ("iat", "exp", "nbf")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    header: dict
+    payload: dict
+    signing_input: bytes
+    signature: bytes
+
+
+class Malformed(ValueError):
+    pass
+
+
+def decode(text: str) -> Decoded:
+    """The token's header and payload, unverified; ``Malformed`` says why it is not a JWT."""
+    import jwt
+    from jwt.utils import base64url_decode
+
+    if text.count(".") != 2:
+        raise Malformed(f"not a JWT: {text.count('.') + 1} dot-separated segment(s), expected 3")
+    try:
+        complete = jwt.api_jwt.decode_complete(
+            text, options={"verify_signature": False}, algorithms=None
+        )
+    except jwt.DecodeError as exc:
+        raise Malformed(f"not a JWT: {exc}") from None
+    header = complete["header"]
+    if "alg" not in header:
+        raise Malformed("not a JWT: the header has no \"alg\"")
+    signing_input, _, sig = text.rpartition(".")
+    try:
+        signature = base64url_decode(sig.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise Malformed("not a JWT: the signature is not base64url") from None
+    return Decoded(header, complete["payload"], signing_input.encode("ascii"), signature)
+
+
+def weak_secret(decoded: Decoded) -> str | None:
+    """The published secret the token verifies with, if any (constant-time comparison)."""
+    digest = _HASHES.get(str(decoded.header.get("alg")))
+    if digest is None:
+        return None
+    for secret in WEAK_SECRETS:
+        mac = hmac.new(secret.encode(), decoded.signing_input, digest).digest()
+        if hmac.compare_digest(mac, decoded.signature):
+            return secret
+    return None
+
+
+def verifies(text: str, secret: str, alg: str) -> bool:
+    """Does the token verify with the secret? (PyJWT's own constant-time check.)"""
+    import jwt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short demo secrets: reported once, elsewhere
+        try:
+            jwt.decode(
+                text, secret, algorithms=[alg],
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                         "verify_aud": False, "verify_iss": False, "require": []},
+            )
+        except jwt.InvalidSignatureError:
+            return False
+        except jwt.PyJWTError:
+            return False
+    return True
+
+
+def sign(payload: Any, secret: str) -> str:
+    """What ``jwt.encode(payload, secret, "HS256")`` gives: the tool's regenerated token."""
+    import jwt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return jwt.encode(payload, secret, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class Difference:
+    pointer: str
+    kind: str  # "missing", "extra", "changed"
+    expected: Any = None
+    actual: Any = None
+
+
+_ANY = object()
+
+
+def differences(expected: Any, actual: Any, pointer: str = "") -> list[Difference]:
+    """Every difference between an example and a token payload, as JSON pointers."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out: list[Difference] = []
+        for key, value in expected.items():
+            child = f"{pointer}/{_esc(key)}"
+            if key not in actual:
+                out.append(Difference(child, "missing", value))
+            else:
+                out.extend(differences(value, actual[key], child))
+        for key, value in actual.items():
+            if key not in expected and not (pointer == "" and key in TIME_CLAIMS):
+                out.append(Difference(f"{pointer}/{_esc(key)}", "extra", None, value))
+        return out
+    if isinstance(expected, list) and isinstance(actual, list):
+        out = []
+        for i in range(max(len(expected), len(actual))):
+            child = f"{pointer}/{i}"
+            if i >= len(actual):
+                out.append(Difference(child, "missing", expected[i]))
+            elif i >= len(expected):
+                out.append(Difference(child, "extra", None, actual[i]))
+            else:
+                out.extend(differences(expected[i], actual[i], child))
+        return out
+    if type(expected) is not type(actual) or expected != actual:
+        if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(
+            expected, bool
+        ) and not isinstance(actual, bool) and expected == actual:
+            return []
+        return [Difference(pointer, "changed", expected, actual)]
+    return []
+
+
+def _esc(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
