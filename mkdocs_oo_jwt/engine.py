@@ -12,12 +12,14 @@ from typing import Iterable, Iterator
 from . import attribution
 from .extract import extract
 from .flows import FlowRegistry, load_flows, parse_version
-from .model import Finding, Location, Notice, RunResult, Severity, Span
+from .model import Finding, Fix, Location, Notice, RunResult, Severity
 from .page import Page, PageDecodeError
 from .pairing import pair
 from .rules import FAMILIES
 from .rules.base import PageCheck
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
+from .signing import regenerate
+from .tokens import Malformed, decode
 
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx")
 
@@ -26,6 +28,7 @@ PAGE_SUFFIXES = (".md", ".markdown", ".mdx")
 class PageReport:
     findings: list[Finding]
     unsigned_roles: set[str]
+    fixes: list[Fix]  # a freshly signed token for every stale or placeholder token (needs secrets)
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
@@ -55,7 +58,33 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
                 continue
             findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    return PageReport(findings, ctx.unsigned_roles)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, findings))
+
+
+def _fixes(ctx: PageCheck, findings: list[Finding]) -> list[Fix]:
+    """Regenerated tokens, never signed over an example that breaks its schema or does not parse."""
+    broken = [f.span for f in findings if f.rule in ("schema", "json-syntax") and f.span]
+    fixes = []
+    for token in ctx.extraction.tokens:
+        flow, example = ctx.flow_of(token), ctx.pairs.get(id(token))
+        if flow is None or flow.opaque or example is None:
+            continue
+        secret = ctx.secrets.get(flow.role or "")
+        if secret is None or any(example.span.start <= s.start <= example.span.end for s in broken):
+            continue
+        line = ctx.page.line_of(token.span.start)
+        if any(s.covers(line, "token-payload-mismatch") for s in ctx.extraction.suppressions):
+            continue
+        actual = None
+        if not token.placeholder:
+            try:
+                actual = decode(token.text).payload
+            except Malformed:
+                pass
+        fix = regenerate(token, actual, example, flow, secret.reveal(), ctx.settings.keep_claims)
+        if fix is not None:
+            fixes.append(fix)
+    return fixes
 
 
 def page_problem(path: str, message: str, line: int = 1, column: int = 1) -> Finding:

@@ -11,6 +11,7 @@ import json
 
 from ..model import Severity
 from ..samples import Example, Token
+from ..signing import expected_payload
 from ..tokens import Decoded, Malformed, decode, differences, verifies, weak_secret
 from .base import PageCheck
 
@@ -85,29 +86,9 @@ def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
 
 def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, flow):
     actual = decoded.payload
-    params = example.params
-    has_wrapper = list(k for k in actual if k not in ("iat", "exp", "nbf")) == ["payload"] and isinstance(
-        actual.get("payload"), dict
-    )
-    wants_wrapper = isinstance(params, dict) and "payload" in params
-    if token.place == "header":
-        if has_wrapper:
-            expected = {"payload": params}
-        else:
-            yield ctx.finding(
-                "token-wrapper", token.span,
-                "header token payload must wrap the request body as {\"payload\": ...}", flow,
-            )
-            expected = params
-    elif has_wrapper and not wants_wrapper:
-        if token.place == "body" or "header" not in flow.transports:
-            yield ctx.finding(
-                "token-wrapper", token.span,
-                "body token payload must be the parameters themselves, not {\"payload\": ...}", flow,
-            )
-        expected = {"payload": params}
-    else:
-        expected = params
+    expected, problem = expected_payload(token, actual, example, flow)
+    if problem:
+        yield ctx.finding("token-wrapper", token.span, problem, flow)
     for diff in differences(expected, actual):
         if diff.kind == "missing":
             what = f"the example has {_show(diff.expected)}, the token lacks it"
