@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from .model import Location, Span
@@ -32,7 +32,6 @@ class Page:
     path: str  # as reported: the path given on the command line joined with the file's path in a folder
     text: str  # decoded, BOM removed, line endings as in the file
     bom: bool = False
-    _line_starts: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> "Page":
