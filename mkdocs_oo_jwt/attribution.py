@@ -52,7 +52,9 @@ def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
 
 
 def by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
-    """The flow whose schema fits best; None when no flow knows most of the example's keys."""
+    """The flow whose schema fits best, among the flows that know most of the example's keys and
+    whose required top-level properties it has (a defective value deeper down still lands in its
+    flow; a response or an unrelated object sharing a key or two does not)."""
     if not isinstance(value, dict) or not value:
         return None
     best: tuple[int, int, Flow] | None = None
@@ -60,8 +62,10 @@ def by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow 
         known = sum(1 for k in value if k in flow.known_keys)
         if known * 2 < len(value) or not known:
             continue
-        errors = sum(1 for _ in flows.validator(flow, version).iter_errors(value))
-        score = (errors, -known)
+        errors = list(flows.validator(flow, version).iter_errors(value))
+        if any(e.validator == "required" and not e.absolute_path for e in errors):
+            continue
+        score = (len(errors), -known)
         if best is None or score < best[:2]:
             best = (*score, flow)
     return best[2] if best else None
@@ -84,6 +88,14 @@ def flow_of_where(flows: FlowRegistry, where: Where, request: Request | None) ->
 
 def flow_of_example(flows: FlowRegistry, example: Example, version: tuple[int, ...]) -> Flow | None:
     flow, how = flow_of_where(flows, example.where, example.request)
-    if how:
+    if how in ("heading", "front matter") and not _shares_a_key(flow, example.params):
+        flow, how = None, ""  # the prose names a flow, but this JSON is something else (a server config...)
+    if how or example.response:  # a response's shape says nothing of the request's flow
         return flow
     return by_shape(flows, example.params, version)
+
+
+def _shares_a_key(flow: Flow | None, value: Any) -> bool:
+    if flow is None or not isinstance(value, dict) or not value or not flow.known_keys:
+        return True
+    return any(key in flow.known_keys for key in value)

@@ -67,8 +67,8 @@ def _fixes(ctx: PageCheck, findings: list[Finding]) -> list[Fix]:
     fixes = []
     for token in ctx.extraction.tokens:
         flow, example = ctx.flow_of(token), ctx.pairs.get(id(token))
-        if flow is None or flow.opaque or example is None:
-            continue
+        if flow is None or flow.opaque or example is None or example.partial:
+            continue  # a partial example (elisions, expressions) cannot be signed over
         secret = ctx.secrets.get(flow.role or "")
         if secret is None or any(example.span.start <= s.start <= example.span.end for s in broken):
             continue

@@ -60,7 +60,14 @@ class Example:
     request: Request | None = None
     wrapped: bool = False  # shown as the header token's payload: {"payload": {...}}
     token_holder: bool = False  # an object that held a token property (value is the rest)
-    syntax_checked: bool = True
+    response: bool = False  # an HTTP response, or introduced as one ("Response:")
+    open: frozenset[str] = frozenset()  # objects with an elision: the token may have more keys there
+    unknown: frozenset[str] = frozenset()  # values written as expressions: any value passes
+    flow_hint: str | None = None  # the flow named by the call the object is passed to (JS)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.open or self.unknown)
 
     @property
     def params(self) -> Any:

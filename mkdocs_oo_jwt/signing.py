@@ -20,6 +20,11 @@ def has_wrapper(payload: dict) -> bool:
     return keys == ["payload"] and isinstance(payload.get("payload"), dict)
 
 
+def prefix_of(expected: Any, example: Example) -> str:
+    """Where the example's params sit inside the expected payload ("/payload" when wrapped)."""
+    return "/payload" if isinstance(expected, dict) and expected.get("payload") is example.params and list(expected) == ["payload"] else ""
+
+
 def expected_payload(token: Token, actual: dict | None, example: Example, flow: Flow) -> tuple[Any, str | None]:
     """(the payload the token must sign, a token-wrapper problem or None)."""
     params = example.params

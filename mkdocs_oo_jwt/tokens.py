@@ -102,11 +102,27 @@ class Difference:
     actual: Any = None
 
 
-_ANY = object()
+class Unknown:
+    """A value an example writes as an expression (``event.data.c``): present, with any value."""
+
+    def __repr__(self) -> str:
+        return "<expression>"
 
 
-def differences(expected: Any, actual: Any, pointer: str = "") -> list[Difference]:
-    """Every difference between an example and a token payload, as JSON pointers."""
+UNKNOWN = Unknown()
+
+
+def differences(
+    expected: Any, actual: Any, open_at: frozenset[str] = frozenset(), pointer: str = ""
+) -> list[Difference]:
+    """Every difference between an example and a token payload, as JSON pointers.
+
+    A value that is ``UNKNOWN`` only needs to be present; under a pointer in ``open_at`` (an object
+    or array with an elision) the token may have more members than the example.
+    """
+    if isinstance(expected, Unknown):
+        return []
+    is_open = pointer in open_at
     if isinstance(expected, dict) and isinstance(actual, dict):
         out: list[Difference] = []
         for key, value in expected.items():
@@ -114,9 +130,9 @@ def differences(expected: Any, actual: Any, pointer: str = "") -> list[Differenc
             if key not in actual:
                 out.append(Difference(child, "missing", value))
             else:
-                out.extend(differences(value, actual[key], child))
+                out.extend(differences(value, actual[key], open_at, child))
         for key, value in actual.items():
-            if key not in expected and not (pointer == "" and key in TIME_CLAIMS):
+            if key not in expected and not is_open and not (pointer == "" and key in TIME_CLAIMS):
                 out.append(Difference(f"{pointer}/{_esc(key)}", "extra", None, value))
         return out
     if isinstance(expected, list) and isinstance(actual, list):
@@ -126,17 +142,23 @@ def differences(expected: Any, actual: Any, pointer: str = "") -> list[Differenc
             if i >= len(actual):
                 out.append(Difference(child, "missing", expected[i]))
             elif i >= len(expected):
-                out.append(Difference(child, "extra", None, actual[i]))
+                if not is_open:
+                    out.append(Difference(child, "extra", None, actual[i]))
             else:
-                out.extend(differences(expected[i], actual[i], child))
+                out.extend(differences(expected[i], actual[i], open_at, child))
         return out
-    if type(expected) is not type(actual) or expected != actual:
-        if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(
-            expected, bool
-        ) and not isinstance(actual, bool) and expected == actual:
-            return []
-        return [Difference(pointer, "changed", expected, actual)]
-    return []
+    if _same_scalar(expected, actual):
+        return []
+    return [Difference(pointer, "changed", expected, actual)]
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, but True is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 def _esc(key: Any) -> str:

@@ -89,20 +89,30 @@ class BlockScanner:
     def json_value(self, start: int, strict: bool, request: Request | None = None, source: str = "json") -> int:
         text = self.text.text
         doc = jsondoc.parse(text, start)
+        opened: frozenset[str] = frozenset()
+        if isinstance(doc, jsondoc.JsonFault):  # a partial example with "..." elisions?
+            masked, elisions = jsondoc.mask_elisions(text)
+            if elisions:
+                retry = jsondoc.parse(masked, start)
+                if isinstance(retry, jsondoc.JsonDoc):
+                    doc, opened = retry, jsondoc.open_pointers(retry, elisions)
         if isinstance(doc, jsondoc.JsonFault):
             if strict and _LOOKS_LIKE_JSON.match(text, start):
                 at = min(doc.offset, len(text))
                 self.out.faults.append(Fault(self.span(at, at), doc.message, self.here()))
                 return len(text)  # the rest of the block is not readable as samples
             return text.find("\n", start) + 1 or len(text)
-        self.add_json(doc, source, request)
+        self.add_json(doc, source, request, opened)
         end = text.find("\n", doc.end)
         return len(text) if end < 0 else end + 1
 
-    def add_json(self, doc: jsondoc.JsonDoc, source: str, request: Request | None) -> None:
+    def add_json(self, doc: jsondoc.JsonDoc, source: str, request: Request | None, opened: frozenset[str] = frozenset()) -> None:
         spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
         where = self.here()
-        example = Example(self.span(doc.start, doc.end), doc.value, spans, where, source, request)
+        response = request.is_response if request is not None else introduces_response(where)
+        example = Example(
+            self.span(doc.start, doc.end), doc.value, spans, where, source, request, response=response, open=opened
+        )
         holders = list(_token_holders(doc.value))
         root_holder = None
         for pointer, obj in holders:
@@ -122,7 +132,8 @@ class BlockScanner:
             }
             owner = Example(
                 spans.get(pointer, example.span), rest, owner_spans, where, source, request,
-                token_holder=True,
+                token_holder=True, response=response,
+                open=frozenset(p[len(pointer):] for p in opened if p == pointer or p.startswith(pointer + "/")),
             )
             if value == PLACEHOLDER or isinstance(value, str):
                 self.add_token(s, e, "property", request=request, owner=owner)
@@ -199,6 +210,16 @@ class BlockScanner:
             doc.spans = {p: (anchor, anchor) for p in doc.spans}
             doc.start = doc.end = anchor
         self.add_json(doc, "curl-body", request)
+
+
+_RESPONSE = re.compile(r"\bresponses?\b", re.I)
+_REQUEST = re.compile(r"\brequests?\b", re.I)
+
+
+def introduces_response(where: Where) -> bool:
+    """Is the example introduced as a response ("Response:", "must return the following response")?"""
+    lead = where.texts[0] if where.texts else ""
+    return bool(_RESPONSE.search(lead)) and not _REQUEST.search(lead)
 
 
 def _token_holders(value: Any, pointer: str = ""):

@@ -7,6 +7,7 @@ tokens' payloads go through); the positions come from tree-sitter-json's syntax 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,45 @@ class JsonDoc:
 class JsonFault:
     message: str
     offset: int  # where the parser stopped, in the parsed text
+
+
+# a line that elides part of an example: "...", "…", "// ...", "/* ... */", or an array "[...]"
+_ELISION_LINE = re.compile(r"(?m)^[ \t]*(?://[^\n]*|/\*.*?\*/|\.\.\.|…)[ \t]*,?[ \t]*$")
+_ELIDED_ARRAY = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def mask_elisions(text: str) -> tuple[str, list[int]]:
+    """The text with elisions blanked (same length, so offsets hold), and where they were."""
+    found: list[int] = []
+
+    def blank(m: re.Match) -> str:
+        found.append(m.start() + (len(m.group()) - len(m.group().lstrip())))
+        return re.sub(r"[^\n]", " ", m.group())
+
+    masked = _ELISION_LINE.sub(blank, text)
+    def blank_inside(m: re.Match) -> str:
+        found.append(m.start() + 1)
+        return "[" + " " * (len(m.group()) - 2) + "]"
+
+    masked = _ELIDED_ARRAY.sub(blank_inside, masked)
+    if not found:
+        return text, []
+    masked = _TRAILING_COMMA.sub(lambda m: " " + m.group(1), masked)
+    return masked, found
+
+
+def open_pointers(doc: "JsonDoc", offsets: list[int]) -> frozenset[str]:
+    """Pointers of the innermost objects or arrays holding each elision."""
+    out = set()
+    for offset in offsets:
+        best = None
+        for pointer, (start, end) in doc.spans.items():
+            if start < offset < end and (best is None or end - start < best[1]):
+                best = (pointer, end - start)
+        if best:
+            out.add(best[0])
+    return frozenset(out)
 
 
 def pointer_token(key: str) -> str:

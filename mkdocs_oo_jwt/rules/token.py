@@ -11,7 +11,7 @@ import json
 
 from ..model import Severity
 from ..samples import Example, Token
-from ..signing import expected_payload
+from ..signing import expected_payload, prefix_of
 from ..tokens import Decoded, Malformed, decode, differences, verifies, weak_secret
 from .base import PageCheck
 
@@ -89,7 +89,8 @@ def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, f
     expected, problem = expected_payload(token, actual, example, flow)
     if problem:
         yield ctx.finding("token-wrapper", token.span, problem, flow)
-    for diff in differences(expected, actual):
+    prefix = prefix_of(expected, example)
+    for diff in differences(expected, actual, frozenset(prefix + p for p in example.open)):
         if diff.kind == "missing":
             what = f"the example has {_show(diff.expected)}, the token lacks it"
         elif diff.kind == "extra":
