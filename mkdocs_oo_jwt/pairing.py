@@ -36,7 +36,7 @@ def _nearest_before(examples: list[Example], token: Token) -> Example | None:
             break
         if example.where.section != token.where.section or example.token_holder:
             continue
-        if example.request is not None and example.request.is_response:
+        if example.response:
             continue
         best = example
     return best
