@@ -87,6 +87,8 @@ def flow_of_where(flows: FlowRegistry, where: Where, request: Request | None) ->
 
 
 def flow_of_example(flows: FlowRegistry, example: Example, version: tuple[int, ...]) -> Flow | None:
+    if example.flow_hint and not example.where.explicit and flows.get(example.flow_hint):
+        return flows.get(example.flow_hint)  # what the object is passed to
     flow, how = flow_of_where(flows, example.where, example.request)
     if how in ("heading", "front matter") and not _shares_a_key(flow, example.params):
         flow, how = None, ""  # the prose names a flow, but this JSON is something else (a server config...)

@@ -48,11 +48,12 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
             flow = attribution.flow_of_where(flows, token.where, token.request)[0]
         ctx.token_flow[id(token)] = flow
 
-    findings = []
+    findings, seen = [], set()
     for family in FAMILIES:
         for finding in family.check(ctx):
-            if finding.rule in settings.disable:
+            if finding.rule in settings.disable or finding in seen:
                 continue
+            seen.add(finding)
             line = finding.location.line - 1
             if any(s.covers(line, finding.rule) for s in extraction.suppressions):
                 continue

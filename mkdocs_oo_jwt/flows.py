@@ -86,8 +86,11 @@ class FlowRegistry:
                         schemas.pop(old[0]["$id"], None)
                     flows[flow_id] = (schema, path)
                 schemas[schema_id] = (schema, path)
+        # The dialect is fixed here (Draft 2020-12), so "$schema" is left out of the registered
+        # copies: a "$ref" then keeps the validator class of the referring schema (the lenient one).
         self.registry = Registry().with_resources(
-            (sid, DRAFT202012.create_resource(s)) for sid, (s, _) in schemas.items()
+            (sid, DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}))
+            for sid, (s, _) in schemas.items()
         )
         self.flows: dict[str, Flow] = {fid: _flow(s, p) for fid, (s, p) in flows.items()}
         self._schemas = {sid: s for sid, (s, _) in schemas.items()}
@@ -115,7 +118,7 @@ class FlowRegistry:
 
     def validator(self, flow: Flow, version: tuple[int, ...], response: bool = False):
         """A cached validator for the flow at a version (its ``since`` parts applied), or its response."""
-        from jsonschema import Draft202012Validator
+        Draft202012Validator = _lenient_validator()
 
         extras = tuple(ref for since, ref in flow.since if version >= since)
         key = (flow.id, extras, response)
@@ -128,6 +131,36 @@ class FlowRegistry:
                 schema = {"$ref": flow.schema_id}
             self._validators[key] = Draft202012Validator(schema, registry=self.registry)
         return self._validators[key]
+
+
+@lru_cache(maxsize=1)
+def _lenient_validator():
+    """Draft 2020-12, where a value written as an expression (UNKNOWN) fits any type and value."""
+    from jsonschema import Draft202012Validator, validators
+
+    from .model import Unknown
+
+    base_types = Draft202012Validator.TYPE_CHECKER
+    type_checker = base_types.redefine_many(
+        {
+            name: (lambda checker, instance, name=name: isinstance(instance, Unknown) or base_types.is_type(instance, name))
+            for name in ("array", "boolean", "integer", "null", "number", "object", "string")
+        }
+    )
+
+    def lenient(check):
+        def keyword(validator, value, instance, schema):
+            if not isinstance(instance, Unknown):
+                yield from check(validator, value, instance, schema)
+
+        return keyword
+
+    keywords = ("enum", "const", "pattern", "format", "minLength", "maxLength", "minimum", "maximum")
+    return validators.extend(
+        Draft202012Validator,
+        validators={k: lenient(Draft202012Validator.VALIDATORS[k]) for k in keywords},
+        type_checker=type_checker,
+    )
 
 
 def _load(path: Path) -> dict:

@@ -10,6 +10,16 @@ import enum
 from dataclasses import dataclass, field
 
 
+class Unknown:
+    """A value an example writes as an expression (``event.data.c``): present, with any value."""
+
+    def __repr__(self) -> str:
+        return "<expression>"
+
+
+UNKNOWN = Unknown()
+
+
 class Severity(enum.IntEnum):
     INFO = 1
     WARNING = 2

@@ -8,6 +8,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from .model import UNKNOWN, Unknown  # noqa: F401 - re-exported for the extractors
+
 # secrets that must never sign a real token: empty, and the ones tutorials and jwt.io publish
 WEAK_SECRETS: tuple[str, ...] = (
     "", "secret", "your-256-bit-secret", "your-384-bit-secret", "your-512-bit-secret",
@@ -100,16 +102,6 @@ class Difference:
     kind: str  # "missing", "extra", "changed"
     expected: Any = None
     actual: Any = None
-
-
-class Unknown:
-    """A value an example writes as an expression (``event.data.c``): present, with any value."""
-
-    def __repr__(self) -> str:
-        return "<expression>"
-
-
-UNKNOWN = Unknown()
 
 
 def differences(

@@ -54,6 +54,12 @@ class BlockScanner:
     def scan(self) -> None:
         text = self.text.text
         lang = self.block.lang
+        if lang in JS_LANGS:
+            from .js import JsScanner
+
+            JsScanner(self, lang).scan()
+            self.prose_tokens()
+            return
         pos = 0
         while pos < len(text):
             eol = text.find("\n", pos)
@@ -64,7 +70,7 @@ class BlockScanner:
             nxt = eol + 1
             if not stripped:
                 pass
-            elif stripped[0] in "{[" and lang not in JS_LANGS:
+            elif stripped[0] in "{[":
                 nxt = self.json_value(first, strict=lang in JSON_LANGS or not lang)
             elif http.start_of_message(stripped, strict=lang not in HTTP_LANGS):
                 nxt = self.http_message(first)

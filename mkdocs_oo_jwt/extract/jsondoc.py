@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
+
+from .treesitter import char_offsets, parser
 
 
 @dataclass
@@ -72,14 +73,6 @@ def pointer_token(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-@lru_cache(maxsize=1)
-def _parser():
-    import tree_sitter_json
-    from tree_sitter import Language, Parser
-
-    return Parser(Language(tree_sitter_json.language()))
-
-
 def _decoder(duplicates: list) -> json.JSONDecoder:
     def pairs(items: list[tuple[str, Any]]) -> dict:
         out: dict = {}
@@ -110,20 +103,9 @@ def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
 
 def _locate(source: str, base: int, doc: JsonDoc) -> None:
     data = source.encode("utf-8")
-    if len(data) == len(source):
-        to_char = lambda b: base + b  # noqa: E731 - ASCII: bytes are characters
-    else:
-        offsets = [0] * (len(data) + 1)
-        pos = 0
-        for i, ch in enumerate(source):
-            n = len(ch.encode("utf-8"))
-            for k in range(n):
-                offsets[pos + k] = i
-            pos += n
-        offsets[len(data)] = len(source)
-        to_char = lambda b: base + offsets[b]  # noqa: E731
-
-    tree = _parser().parse(data)
+    offset = char_offsets(source, data)
+    to_char = lambda b: base + offset(b)  # noqa: E731
+    tree = parser("json").parse(data)
     root = tree.root_node
     values = [c for c in root.named_children if c.type != "comment"]
     if not values:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..model import Severity
+from ..model import Severity, Unknown
 from ..samples import Example, Token
 from ..signing import expected_payload, prefix_of
 from ..tokens import Decoded, Malformed, decode, differences, verifies, weak_secret
@@ -86,12 +86,20 @@ def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
 
 def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, flow):
     actual = decoded.payload
+    if actual == {}:
+        yield ctx.finding(
+            "token-payload-mismatch", token.span,
+            "token signs {}: a format placeholder, not a sample of its example", flow, "", Severity.INFO,
+        )
+        return
     expected, problem = expected_payload(token, actual, example, flow)
     if problem:
         yield ctx.finding("token-wrapper", token.span, problem, flow)
     prefix = prefix_of(expected, example)
     for diff in differences(expected, actual, frozenset(prefix + p for p in example.open)):
-        if diff.kind == "missing":
+        if diff.kind == "missing" and isinstance(diff.expected, Unknown):
+            what = "the example sets it (to an expression), the token lacks it"
+        elif diff.kind == "missing":
             what = f"the example has {_show(diff.expected)}, the token lacks it"
         elif diff.kind == "extra":
             what = f"the token has {_show(diff.actual)}, the example lacks it"
@@ -103,5 +111,5 @@ def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, f
 
 
 def _show(value) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=repr)
     return text if len(text) <= 80 else text[:77] + "..."
