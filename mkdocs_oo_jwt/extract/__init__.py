@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from ..model import Span
@@ -57,6 +59,8 @@ def extract(page: Page) -> Extraction:
             explicit=pending_flow is not None,
         )
         ignore, pending_flow, pending_ignore = pending_ignore, None, None
+        if block.kind == "code" and _counter_example(where):
+            continue  # shown as what not to do ("Wrong", "Incorrect"...): not a sample
         if ignore is not None:
             if not ignore:
                 continue  # the whole block is ignored: it yields no sample at all
@@ -73,6 +77,15 @@ def extract(page: Page) -> Extraction:
     out.tokens.sort(key=lambda t: t.span.start)
     out.examples.sort(key=lambda e: e.span.start)
     return out
+
+
+# "Wrong:", "Incorrect example", ":::danger[Wrong]", "!!! failure \"Bad\"", "❌ ..."
+_COUNTER = re.compile(r"(?:^|[\[\"'])\W*(?:wrong|incorrect|bad)\b|❌", re.I)
+
+
+def _counter_example(where: Where) -> bool:
+    """An example introduced (or titled, in an admonition) as what not to do."""
+    return any(_COUNTER.search(text) for text in where.texts[:2])
 
 
 def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:

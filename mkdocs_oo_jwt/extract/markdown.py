@@ -7,11 +7,13 @@ is dedented and stripped of ``> ``), so every span points at the real characters
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..model import Span
@@ -22,13 +24,22 @@ from .tabs import tabs_plugin
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
     """The one parser configuration the tool uses (benchmarks measure exactly this)."""
-    return (
+    md = (
         MarkdownIt("commonmark")
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
         .enable("table")
     )
+    # Docusaurus admonitions: ":::note", ":::danger[Wrong]", ":::tip Title" ... ":::"
+    return md.use(container_plugin, name="docusaurus", validate=_docusaurus_admonition)
+
+
+_DOCUSAURUS = re.compile(r"\s*(note|tip|info|warning|danger|caution|important|success|secondary)\b", re.I)
+
+
+def _docusaurus_admonition(params: str, *args) -> bool:
+    return bool(_DOCUSAURUS.match(params))
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,9 @@ def blocks(page: Page) -> list[Block]:
             continue
         if kind == "list_item_open":
             list_leads.append(None)
-        elif kind == "list_item_close":
+        elif kind in ("container_docusaurus_open", "tab_open", "admonition_open"):
+            list_leads.append(tok.info.strip())  # the title says what the examples inside are
+        elif kind in ("list_item_close", "container_docusaurus_close", "tab_close", "admonition_close"):
             if list_leads:
                 list_leads.pop()
         elif kind == "inline" and tok.map:
