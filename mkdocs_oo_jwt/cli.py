@@ -1,7 +1,8 @@
 """The ``oo-jwt`` command: ``main(argv=None) -> int``.
 
 Exit codes: 0 no error, 1 findings at or above --fail-on, 2 usage or configuration error (one line
-on stderr, never a traceback).
+on stderr, never a traceback). ``fix`` also exits 1 when it changed (or, with --diff, would change)
+a file, and 2 when no secret is configured.
 """
 
 from __future__ import annotations
@@ -37,6 +38,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
 
+    fix = sub.add_parser(
+        "fix",
+        help="re-sign stale sample tokens in place, then report what remains",
+        description="Put a token signed over its example in place of every stale sample token and <oo-jwt> "
+        "placeholder (only the token's characters change), then report the findings that remain. "
+        "Needs OO_JWT_SECRET (or OO_JWT_SECRET_INBOX/_OUTBOX/_BROWSER) in the environment.",
+    )
+    fix.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
+    fix.add_argument("--diff", action="store_true", help="print a unified diff on stdout and write nothing (the report goes to stderr)")
+    fix.add_argument("--format", choices=FORMATS, default="text", help="format of the report of what remains")
+    fix.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
+    fix.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
+    fix.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
+    fix.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
+    fix.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
+    fix.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    fix.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
+
     sub.add_parser("rules", help="list the rules with their ids, severities and docs")
     return parser
 
@@ -61,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         for rule in RULES.values():
             print(f"{rule.id:24} {str(rule.severity):8} {rule.doc}")
         return 0
-    if args.command != "check":
+    if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
         return 2
     if args.secret is not None:
@@ -71,30 +90,39 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return _check(args)
+    return _fix(args) if args.command == "fix" else _check(args)
+
+
+def _settings_and_paths(args):
+    """The settings of a run (config file, then the command line) and its paths; ConfigError/FlowsError."""
+    from .flows import parse_version
+    from .settings import ConfigError, parse_fail_on, parse_rules
+
+    settings = load_settings(args.config)
+    if args.fail_on:
+        settings = replace(settings, fail_on=parse_fail_on(args.fail_on, "--fail-on"))
+    if args.target_version:
+        parse_version(args.target_version)
+        settings = replace(settings, version=args.target_version)
+    if args.flows_dir:
+        settings = replace(settings, flows_dirs=settings.flows_dirs + tuple(Path(d).resolve() for d in args.flows_dir))
+    if args.disable:
+        settings = replace(settings, disable=settings.disable | parse_rules(args.disable, "--disable"))
+    paths = args.paths or ["docs"]
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise ConfigError(f"{missing[0]}: no such file or folder")
+    return settings, paths
 
 
 def _check(args) -> int:
     from .engine import check_paths, exit_code
-    from .flows import FlowsError, parse_version
+    from .flows import FlowsError
     from .report import REPORTERS
-    from .settings import ConfigError, parse_fail_on, parse_rules
+    from .settings import ConfigError
 
     try:
-        settings = load_settings(args.config)
-        if args.fail_on:
-            settings = replace(settings, fail_on=parse_fail_on(args.fail_on, "--fail-on"))
-        if args.target_version:
-            parse_version(args.target_version)
-            settings = replace(settings, version=args.target_version)
-        if args.flows_dir:
-            settings = replace(settings, flows_dirs=settings.flows_dirs + tuple(Path(d).resolve() for d in args.flows_dir))
-        if args.disable:
-            settings = replace(settings, disable=settings.disable | parse_rules(args.disable, "--disable"))
-        paths = args.paths or ["docs"]
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            raise ConfigError(f"{missing[0]}: no such file or folder")
+        settings, paths = _settings_and_paths(args)
         result = check_paths(paths, settings)
     except (ConfigError, FlowsError) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
@@ -103,6 +131,40 @@ def _check(args) -> int:
     sys.stdout.write(REPORTERS[args.format](result, color=color))
     sys.stdout.flush()
     return exit_code(result, settings.fail_on)
+
+
+def _fix(args) -> int:
+    from .engine import exit_code
+    from .fixer import NoSecret, fix_paths
+    from .flows import FlowsError
+    from .report import REPORTERS
+    from .settings import ConfigError
+
+    try:
+        settings, paths = _settings_and_paths(args)
+        run = fix_paths(paths, settings, write=not args.diff)
+    except (ConfigError, FlowsError, NoSecret) as exc:
+        print(f"oo-jwt: error: {exc}", file=sys.stderr)
+        return 2
+    # stdout carries the report, or with --diff the diff alone (so it can be piped to a patch);
+    # the "fixed" lines go with a text report and to stderr otherwise, so JSON stays one object.
+    report_stream = sys.stderr if args.diff else sys.stdout
+    lines_stream = sys.stdout if args.format == "text" and not args.diff else sys.stderr
+    if args.diff:
+        sys.stdout.write("".join(f.diff() for f in run.changed))
+        sys.stdout.flush()
+    for done in run.changed:
+        if done.written or args.diff:  # a file not written is reported among the notices
+            noun = "token" if done.count == 1 else "tokens"
+            print(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}", file=lines_stream)
+    lines_stream.flush()
+    color = args.color == "always" or (args.color == "auto" and args.format == "text" and report_stream.isatty())
+    report_stream.write(REPORTERS[args.format](run.result, color=color))
+    report_stream.flush()
+    changed = any(f.written for f in run.changed) if not args.diff else bool(run.changed)
+    if changed or run.problems:
+        return 1
+    return exit_code(run.result, settings.fail_on)
 
 
 if __name__ == "__main__":  # pragma: no cover

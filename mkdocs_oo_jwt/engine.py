@@ -48,18 +48,19 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
             flow = attribution.flow_of_where(flows, token.where, token.request)[0]
         ctx.token_flow[id(token)] = flow
 
+    raw = [finding for family in FAMILIES for finding in family.check(ctx)]
     findings, seen = [], set()
-    for family in FAMILIES:
-        for finding in family.check(ctx):
-            if finding.rule in settings.disable or finding in seen:
-                continue
-            seen.add(finding)
-            line = finding.location.line - 1
-            if any(s.covers(line, finding.rule) for s in extraction.suppressions):
-                continue
-            findings.append(finding)
+    for finding in raw:
+        if finding.rule in settings.disable or finding in seen:
+            continue
+        seen.add(finding)
+        line = finding.location.line - 1
+        if any(s.covers(line, finding.rule) for s in extraction.suppressions):
+            continue
+        findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, findings))
+    # fixes look at every schema error, also those disabled or ignored: never sign over a broken example
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, raw))
 
 
 def _fixes(ctx: PageCheck, findings: list[Finding]) -> list[Fix]:
