@@ -98,6 +98,9 @@ def flow_of_example(flows: FlowRegistry, example: Example, version: tuple[int, .
 
 
 def _shares_a_key(flow: Flow | None, value: Any) -> bool:
-    if flow is None or not isinstance(value, dict) or not value or not flow.known_keys:
+    """Does the example look like the flow's payload at all (an object with one of its keys)?"""
+    if flow is None or not flow.known_keys:
         return True
-    return any(key in flow.known_keys for key in value)
+    if not isinstance(value, dict):
+        return False
+    return not value or any(key in flow.known_keys for key in value)

@@ -261,7 +261,8 @@ def test_expected_files_are_consistent():
                 continue
             if f["rule"] not in rules:
                 problems.append(f"{name}: unknown rule {f['rule']}")
-            elif f["severity"] != str(rules[f["rule"]].severity):
+            elif f["severity"] not in (str(rules[f["rule"]].severity), "info"):
+                # a rule's findings keep its severity, or are notes: a token of no flow, a {} placeholder
                 problems.append(f"{name}: {f['rule']} is {rules[f['rule']].severity}, not {f['severity']}")
             if f["severity"] not in exp["levels"]:
                 problems.append(f"{name}: a {f['severity']} finding outside the compared levels")

@@ -112,7 +112,11 @@ class BlockScanner:
         end = text.find("\n", doc.end)
         return len(text) if end < 0 else end + 1
 
-    def add_json(self, doc: jsondoc.JsonDoc, source: str, request: Request | None, opened: frozenset[str] = frozenset()) -> None:
+    def add_json(
+        self, doc: jsondoc.JsonDoc, source: str, request: Request | None, opened: frozenset[str] = frozenset(),
+        raw_range: tuple[int, int] | None = None,
+    ) -> None:
+        """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them."""
         spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
         where = self.here()
         response = request.is_response if request is not None else introduces_response(where)
@@ -125,6 +129,9 @@ class BlockScanner:
             vs, ve = doc.spans.get(f"{pointer}/token", (doc.start, doc.start))
             value = obj["token"]
             s, e = (vs + 1, ve - 1) if ve - vs >= 2 else (vs, ve)  # inside the quotes
+            if raw_range is not None and self.text.text[s:e] != value:
+                at = self.text.text.find(value, *raw_range) if value else -1
+                s, e = (at, at + len(value)) if at >= 0 else (s, e)
             if len(obj) == 1:
                 self.add_token(s, e, "body", request=request)
                 if pointer == "":
@@ -215,7 +222,7 @@ class BlockScanner:
         else:  # quoting changed the characters: every value points at the data argument
             doc.spans = {p: (anchor, anchor) for p in doc.spans}
             doc.start = doc.end = anchor
-        self.add_json(doc, "curl-body", request)
+        self.add_json(doc, "curl-body", request, raw_range=(anchor, curl.end))
 
 
 _RESPONSE = re.compile(r"\bresponses?\b", re.I)

@@ -105,64 +105,82 @@ def map_content(page: Page, content: str, first_line: int) -> MappedText:
     return MappedText("\n".join(lines) + ("\n" if lines else ""), tuple(starts), tuple(origins))
 
 
+_FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
+
+
 def blocks(page: Page) -> list[Block]:
     """Every block of the page that can hold a sample, a directive or front matter, in order."""
-    tokens = markdown_parser().parse(page.text)
-    out: list[Block] = []
-    headings: list[tuple[int, str]] = []
-    list_leads: list[str | None] = []
-    prose: list[str] = []
-    section = 0
+    walker = _Walker(page)
+    walker.walk(markdown_parser().parse(page.text), 0)
+    return walker.out
 
-    def context() -> Context:
-        texts = list(reversed(prose))
-        texts += [lead for lead in reversed(list_leads) if lead]
-        texts += [text for _, text in reversed(headings)]
-        return Context(section, tuple(texts))
 
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        kind = tok.type
-        if kind == "heading_open":
-            level = int(tok.tag[1:])
-            text = tokens[i + 1].content if i + 1 < len(tokens) else ""
-            while headings and headings[-1][0] >= level:
-                headings.pop()
-            headings.append((level, text))
-            section += 1
-            prose = []
-            if tok.map:
-                out.append(Block("prose", tuple(tok.map), len(out), context(), raw=text))
-            i += 3
-            continue
-        if kind == "list_item_open":
-            list_leads.append(None)
-        elif kind in ("container_docusaurus_open", "tab_open", "admonition_open"):
-            list_leads.append(tok.info.strip())  # the title says what the examples inside are
-        elif kind in ("list_item_close", "container_docusaurus_close", "tab_close", "admonition_close"):
-            if list_leads:
-                list_leads.pop()
-        elif kind == "inline" and tok.map:
-            if list_leads and list_leads[-1] is None:
-                list_leads[-1] = tok.content
-            out.append(Block("prose", tuple(tok.map), len(out), context(), raw=tok.content))
-            prose.append(tok.content)
-        elif kind in ("fence", "code_block") and tok.map:
-            first = tok.map[0] + (1 if kind == "fence" else 0)
-            block = Block(
-                "code",
-                tuple(tok.map),
-                len(out),
-                context(),
-                info=tok.info if kind == "fence" else "",
-                content=map_content(page, tok.content, first),
-            )
-            out.append(block)
-            prose = []
-        elif kind == "html_block" and tok.map:
-            out.append(Block("html", tuple(tok.map), len(out), context(), raw=tok.content))
-        elif kind == "front_matter" and tok.map:
-            out.append(Block("front_matter", tuple(tok.map), len(out), context(), raw=tok.content))
-        i += 1
-    return out
+class _Walker:
+    def __init__(self, page: Page):
+        self.page = page
+        self.out: list[Block] = []
+        self.headings: list[tuple[int, str]] = []
+        self.list_leads: list[str | None] = []
+        self.prose: list[str] = []
+        self.section = 0
+
+    def context(self) -> Context:
+        texts = list(reversed(self.prose))
+        texts += [lead for lead in reversed(self.list_leads) if lead]
+        texts += [text for _, text in reversed(self.headings)]
+        return Context(self.section, tuple(texts))
+
+    def add(self, kind: str, lines: tuple[int, int], **kw) -> Block:
+        block = Block(kind, lines, len(self.out), self.context(), **kw)
+        self.out.append(block)
+        return block
+
+    def walk(self, tokens, shift: int) -> None:
+        page = self.page
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            kind = tok.type
+            lines = (tok.map[0] + shift, tok.map[1] + shift) if tok.map else None
+            if kind == "heading_open":
+                level = int(tok.tag[1:])
+                text = tokens[i + 1].content if i + 1 < len(tokens) else ""
+                while self.headings and self.headings[-1][0] >= level:
+                    self.headings.pop()
+                self.headings.append((level, text))
+                self.section += 1
+                self.prose = []
+                if lines:
+                    self.add("prose", lines, raw=text)
+                i += 3
+                continue
+            if kind == "list_item_open":
+                self.list_leads.append(None)
+            elif kind in ("container_docusaurus_open", "tab_open", "admonition_open"):
+                self.list_leads.append(tok.info.strip())  # the title says what the examples inside are
+            elif kind in ("list_item_close", "container_docusaurus_close", "tab_close", "admonition_close"):
+                if self.list_leads:
+                    self.list_leads.pop()
+            elif kind == "inline" and lines:
+                if self.list_leads and self.list_leads[-1] is None:
+                    self.list_leads[-1] = tok.content
+                self.add("prose", lines, raw=tok.content)
+                self.prose.append(tok.content)
+            elif kind in ("fence", "code_block") and lines:
+                first = lines[0] + (1 if kind == "fence" else 0)
+                self.add(
+                    "code", lines, info=tok.info if kind == "fence" else "",
+                    content=map_content(page, tok.content, first),
+                )
+                self.prose = []
+            elif kind == "html_block" and lines:
+                self.add("html", lines, raw=tok.content)
+                inner = tok.content.split("\n", 1)[1] if "\n" in tok.content else ""
+                if _FENCE_OR_JWT.search(inner):
+                    # JSX such as <TabItem> followed by Markdown with no blank line (MDX): the HTML
+                    # block swallowed the Markdown; read the lines after the tag as Markdown again
+                    sub = "\n".join(page.lines[lines[0] + 1 : lines[1]]) + "\n"
+                    self.walk(markdown_parser().parse(sub), lines[0] + 1)
+            elif kind == "front_matter" and lines:
+                self.add("front_matter", lines, raw=tok.content)
+            i += 1

@@ -29,16 +29,28 @@ class Curl:
     end: int = 0  # offset just past the command
 
 
+MAX_COMMAND_LINES = 500
+
+
 def command_end(text: str, start: int) -> int:
-    """End of a command that may continue over lines ending in a backslash."""
+    """End of a command that may continue over lines ending in a backslash, or inside open quotes."""
     pos = start
-    while True:
+    for _ in range(MAX_COMMAND_LINES):
         eol = text.find("\n", pos)
         if eol < 0:
             return len(text)
-        if not text[pos:eol].rstrip().endswith("\\"):
+        if not text[pos:eol].rstrip().endswith("\\") and _quotes_closed(text[start:eol]):
             return eol
         pos = eol + 1
+    return text.find("\n", pos) if "\n" in text[pos:] else len(text)
+
+
+def _quotes_closed(command: str) -> bool:
+    try:
+        shlex.split(command.replace("\\\n", " "), posix=True)
+    except ValueError:
+        return False
+    return True
 
 
 def read_curl(text: str, start: int) -> Curl | None:
