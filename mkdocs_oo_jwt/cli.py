@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
+    check.add_argument("--cache-dir", default=".oo-jwt-cache", metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
 
     fix = sub.add_parser(
         "fix",
@@ -123,7 +126,8 @@ def _check(args) -> int:
 
     try:
         settings, paths = _settings_and_paths(args)
-        result = check_paths(paths, settings)
+        cache_dir = None if args.no_cache else Path(args.cache_dir)
+        result = check_paths(paths, settings, cache_dir=cache_dir, jobs=args.jobs)
     except (ConfigError, FlowsError) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2

@@ -9,17 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import attribution
-from .extract import extract
-from .flows import FlowRegistry, load_flows, parse_version
+from .flows import FlowRegistry, bundled_schema_dir, load_flows, parse_version
 from .model import Finding, Fix, Location, Notice, RunResult, Severity
 from .page import Page, PageDecodeError
-from .pairing import pair
-from .rules import FAMILIES
-from .rules.base import PageCheck
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
-from .signing import regenerate
-from .tokens import Malformed, decode
+
+# The checking machinery (markdown-it, tree-sitter, jsonschema, PyJWT) is imported on the first
+# page that needs it: a run whose pages all come from the cache, or hold no sample, never loads it.
 
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx")
 
@@ -29,9 +25,16 @@ class PageReport:
     findings: list[Finding]
     unsigned_roles: set[str]
     fixes: list[Fix]  # a freshly signed token for every stale or placeholder token (needs secrets)
+    cacheable: bool = True  # False when findings depend on the clock (a token with exp or nbf)
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
+    from . import attribution
+    from .extract import extract
+    from .pairing import pair
+    from .rules import FAMILIES
+    from .rules.base import PageCheck
+
     extraction = extract(page)
     version = parse_version(extraction.version or settings.version)
     ctx = PageCheck(page, extraction, flows, settings, secrets, version)
@@ -60,11 +63,14 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
         findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
     # fixes look at every schema error, also those disabled or ignored: never sign over a broken example
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, raw))
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, raw), not ctx.time_dependent)
 
 
-def _fixes(ctx: PageCheck, findings: list[Finding]) -> list[Fix]:
+def _fixes(ctx, findings: list[Finding]) -> list[Fix]:
     """Regenerated tokens, never signed over an example that breaks its schema or does not parse."""
+    from .signing import regenerate
+    from .tokens import Malformed, decode
+
     broken = [f.span for f in findings if f.rule in ("schema", "json-syntax") and f.span]
     fixes = []
     for token in ctx.extraction.tokens:
@@ -107,38 +113,141 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
         return page_problem(shown, str(exc), exc.line, exc.column)
 
 
-def discover(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
-    """(file, path as reported) for every page under the given files and folders, sorted."""
+def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(file, path as reported) for every page under the given files and folders, sorted.
+
+    Plain strings (a run over ten thousand pages should not pay for path objects); hidden folders
+    are skipped and symbolic links to folders are not followed (no loops)."""
     for given in paths:
-        root = Path(given)
-        if root.is_dir():
-            found = []
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        if os.path.isdir(given):
+            prefix = given if given.endswith(os.sep) else given + os.sep  # how os.walk joins
+            shown_base = "" if given in (".", "./") else given.rstrip("/" + os.sep).replace(os.sep, "/") + "/"
+            # top-down with sorted names: a folder's pages, then its subfolders', in a stable order
+            for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                found += [Path(dirpath) / f for f in filenames if f.lower().endswith(PAGE_SUFFIXES)]
-            for file in sorted(found):
-                rel = file.relative_to(root).as_posix()
-                yield file, given.rstrip("/\\") + "/" + rel if given not in (".", "./") else rel
+                for name in sorted(filenames):
+                    if name.lower().endswith(PAGE_SUFFIXES):
+                        file = os.path.join(dirpath, name)
+                        yield file, shown_base + file[len(prefix) :].replace(os.sep, "/")
         else:
-            yield root, given
+            yield given, given
 
 
-def check_paths(paths: Iterable[str], settings: Settings, environ=None) -> RunResult:
-    flows = load_flows(settings.flows_dirs)
+# A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, the
+# word token, an Authorization header, a directive or front matter of this tool, a json fence.
+_NEEDLES = (b"eyJ", b"oken", b"OKEN", b"oo-jwt", b"oo_jwt", b"uthorization", b"```json", b"``` json", b"~~~json")
+PARALLEL_MIN_PAGES = 24
+
+
+def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
+    """A cheap look at the bytes: can this page hold an example or a token at all?"""
+    if any(needle in data for needle in _NEEDLES):
+        return True
+    return any(e.encode() in data for f in flows.flows.values() for e in f.endpoints)
+
+
+def check_paths(
+    paths: Iterable[str],
+    settings: Settings,
+    environ=None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+) -> RunResult:
+    """Check every page under ``paths``: each page read once, only pages that can hold a sample
+    parsed, on every core, with unchanged pages' findings taken from the cache."""
+    from .cache import Cache, run_key, source_files
+
     secrets = secrets_from_env(settings, environ)
+    flows = None if cache_dir is not None else load_flows(settings.flows_dirs)
+    cache = None
+    if cache_dir is not None:
+        schema_files = [p for d in (bundled_schema_dir(), *settings.flows_dirs) for p in Path(d).glob("*.json")]
+        cache = Cache(cache_dir, run_key(schema_files + source_files(), repr(settings), secrets))
     result = RunResult()
+    per_page: list[list[Finding]] = []
     unsigned: set[str] = set()
-    for file, shown in discover(paths):
+    todo: list[tuple[int, Path, str, bytes, object, str | None]] = []
+    for index, (file, shown) in enumerate(discover(paths)):
         result.pages.append(shown)
-        page = read_page(file, shown, settings)
-        if isinstance(page, Finding):
-            result.findings.append(page)
+        per_page.append([])
+        try:
+            stat = os.stat(file)
+            if stat.st_size > settings.max_page_bytes:
+                per_page[index].append(page_problem(
+                    shown, f"page of {stat.st_size} bytes is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked"))
+                continue
+            known = cache.known_hash(file, stat) if cache else None
+            hit = cache.get(known, shown) if known else None
+            if hit is None:
+                with open(file, "rb") as handle:
+                    data = handle.read()
+        except OSError as exc:
+            per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
             continue
-        report = check_page(page, settings, flows, secrets)
-        result.findings.extend(report.findings)
-        unsigned |= report.unsigned_roles
+        content_hash = known
+        if cache and hit is None:
+            content_hash = cache.hash(data)
+            hit = cache.get(content_hash, shown)
+            if hit is not None:
+                cache.note_stat(file, stat, content_hash)
+        if hit is not None:
+            per_page[index], roles = hit
+            unsigned |= roles
+            continue
+        if flows is None:
+            flows = load_flows(settings.flows_dirs)
+        if not may_hold_samples(data, flows):
+            if cache:
+                cache.put(file, stat, content_hash, [], set())
+        else:
+            todo.append((index, file, shown, data, stat, content_hash))
+    if todo and flows is None:
+        flows = load_flows(settings.flows_dirs)
+
+    by_index = {item[0]: item for item in todo}
+    for index, findings, roles, cacheable in _check_all(todo, settings, flows, secrets, jobs):
+        per_page[index] = findings
+        unsigned |= roles
+        _, file, _, _, stat, content_hash = by_index[index]
+        if cache and cacheable:
+            cache.put(file, stat, content_hash, findings, roles)
+    if cache:
+        cache.save()
+    result.findings = [f for findings in per_page for f in findings]
     result.notices.extend(run_notices(secrets, unsigned))
     return result
+
+
+_WORK: tuple | None = None  # (settings, flows, secrets) for worker processes, inherited by fork
+
+
+def _check_bytes(item) -> tuple[int, list[Finding], set[str], bool]:
+    index, _file, shown, data = item[:4]
+    settings, flows, secrets = _WORK  # type: ignore[misc]
+    try:
+        page = Page.from_bytes(shown, data)
+    except PageDecodeError as exc:
+        return index, [page_problem(shown, str(exc), exc.line, exc.column)], set(), False
+    report = check_page(page, settings, flows, secrets)
+    return index, report.findings, report.unsigned_roles, report.cacheable
+
+
+def _check_all(todo, settings, flows, secrets, jobs):
+    """Check the pages on every core (fork: the secrets are inherited, never pickled)."""
+    global _WORK
+    import multiprocessing
+
+    _WORK = (settings, flows, secrets)
+    jobs = jobs or os.cpu_count() or 1
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if jobs < 2 or len(todo) < PARALLEL_MIN_PAGES or not can_fork:
+        yield from map(_check_bytes, todo)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    items = [item[:4] for item in todo]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_check_bytes, items, chunksize=max(1, len(items) // (jobs * 4)))
 
 
 def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:

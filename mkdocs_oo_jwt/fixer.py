@@ -196,7 +196,7 @@ def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=Non
     unsigned: set[str] = set()
     for file, shown in discover(paths):
         result.pages.append(shown)
-        done = fix_file(file, shown, settings, flows, secrets, write)
+        done = fix_file(Path(file), shown, settings, flows, secrets, write)
         files.append(done)
         result.findings.extend(done.findings)
         unsigned |= done.unsigned_roles

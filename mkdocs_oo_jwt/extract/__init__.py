@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from ..model import Span
 from ..page import Page
 from ..samples import Extraction, Suppression, Token, Where
@@ -100,6 +98,10 @@ def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:
 
 
 def _front_matter(raw: str) -> dict:
+    if "oo_jwt" not in raw:  # most front matter is the site's own: no need to parse it
+        return {}
+    import yaml
+
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError:

@@ -24,6 +24,7 @@ class PageCheck:
     token_flow: dict[int, Flow | None] = field(default_factory=dict)
     pairs: dict[int, Example | None] = field(default_factory=dict)
     unsigned_roles: set[str] = field(default_factory=set)  # roles whose signatures went unchecked
+    time_dependent: bool = False  # a token has exp or nbf: the findings change with the clock
 
     def flow_of(self, sample: Example | Token) -> Flow | None:
         table = self.example_flow if isinstance(sample, Example) else self.token_flow

@@ -6,8 +6,6 @@ object, with its JSON pointer.
 
 from __future__ import annotations
 
-from jsonschema.exceptions import best_match
-
 from ..extract.jsondoc import pointer_token
 from .base import PageCheck
 
@@ -53,6 +51,8 @@ def check(ctx: PageCheck):
 
 
 def _errors(validator, value):
+    from jsonschema.exceptions import best_match
+
     for error in validator.iter_errors(value):
         if error.validator in ("anyOf", "oneOf") and error.context:
             yield best_match(error.context)

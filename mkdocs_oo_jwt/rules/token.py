@@ -78,6 +78,8 @@ def check(ctx: PageCheck):
 def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
     now = ctx.settings.clock()
     exp, nbf = decoded.payload.get("exp"), decoded.payload.get("nbf")
+    if exp is not None or nbf is not None:
+        ctx.time_dependent = True
     if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp < now:
         yield ctx.finding("token-expired", token.span, f"token expired (exp {int(exp)} is in the past)", flow)
     if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now:

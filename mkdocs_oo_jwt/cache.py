@@ -1,0 +1,118 @@
+"""A content-hash cache of each page's findings, for repeated runs over a big tree.
+
+An entry is keyed by the SHA-256 of the page's bytes; the whole cache is keyed by the tool version,
+the bytes of every flow schema, the settings and a slow one-way fingerprint of each configured
+secret (never the secret). A change of any of them starts the cache afresh. A file whose size and
+modification time are unchanged since its hash was taken is not read again (as git's index does).
+Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import Finding, Location, Severity, Span
+
+FILE = "findings-v1.json"
+
+
+def fingerprint(parts: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def secret_fingerprint(value: str) -> bytes:
+    """A one-way, deliberately slow fingerprint: a secret is never stored, nor cheaply guessable."""
+    return hashlib.pbkdf2_hmac("sha256", value.encode(), b"mkdocs-oo-jwt cache v1", 20_000)
+
+
+def source_files() -> list[Path]:
+    """The tool's own code: a change of it (not only of its version) starts the cache afresh."""
+    return sorted(Path(__file__).resolve().parent.rglob("*.py"))
+
+
+def run_key(schema_files: list[Path], settings_repr: str, secrets: dict) -> str:
+    parts = [__version__.encode(), settings_repr.encode()]
+    for path in sorted(schema_files):
+        parts += [str(path).encode(), path.read_bytes()]
+    for role in sorted(secrets):
+        parts += [role.encode(), secret_fingerprint(secrets[role].reveal())]
+    return fingerprint(parts)
+
+
+class Cache:
+    def __init__(self, folder: Path, key: str):
+        self.folder = folder
+        self.key = key
+        self.entries: dict[str, Any] = {}
+        self.stats: dict[str, list] = {}
+        self.dirty = False
+        try:
+            data = json.loads((folder / FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("key") == key:
+            self.entries = data.get("entries") or {}
+            self.stats = data.get("stats") or {}
+
+    @staticmethod
+    def hash(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def known_hash(self, path: str, stat: os.stat_result) -> str | None:
+        seen = self.stats.get(str(path))
+        if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns and seen[2] in self.entries:
+            return seen[2]
+        return None
+
+    def get(self, content_hash: str, shown: str) -> tuple[list[Finding], set[str]] | None:
+        entry = self.entries.get(content_hash)
+        if entry is None:
+            return None
+        return [_finding(d, shown) for d in entry["findings"]], set(entry["unsigned"])
+
+    def put(self, path: str, stat: os.stat_result, content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
+        self.entries[content_hash] = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
+        self.stats[str(path)] = [stat.st_size, stat.st_mtime_ns, content_hash]
+        self.dirty = True
+
+    def note_stat(self, path: str, stat: os.stat_result, content_hash: str) -> None:
+        if self.stats.get(str(path)) != [stat.st_size, stat.st_mtime_ns, content_hash]:
+            self.stats[str(path)] = [stat.st_size, stat.st_mtime_ns, content_hash]
+            self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n", encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".findings-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"key": self.key, "entries": self.entries, "stats": self.stats}, out, separators=(",", ":"))
+            os.replace(tmp, self.folder / FILE)
+        except OSError:
+            pass  # a cache that cannot be written is only a slower next run
+
+
+def _dump(f: Finding) -> list:
+    loc, span = f.location, f.span
+    return [f.rule, int(f.severity), loc.line, loc.column, loc.end_line, loc.end_column, f.message,
+            f.flow, f.pointer, [span.start, span.end] if span else None]
+
+
+def _finding(d: list, shown: str) -> Finding:
+    rule, severity, line, column, end_line, end_column, message, flow, pointer, span = d
+    return Finding(rule, Severity(severity), shown, Location(line, column, end_line, end_column), message,
+                   flow, pointer, Span(*span) if span else None)
