@@ -29,6 +29,8 @@ RULES: dict[str, Rule] = {
         Rule("token-weak-secret", Severity.WARNING, "A sample token verifies with an empty or publicly known secret."),
         Rule("token-unpaired", Severity.INFO, "A token of a known flow has no example to compare its payload with."),
         Rule("flow-unknown", Severity.INFO, "A token, or an example a token signs, belongs to no known flow: it is checked for form only."),
+        Rule("json-duplicate-key", Severity.WARNING, "A JSON example repeats a key in one object: a token can sign only one of the two values."),
+        Rule("internal-error", Severity.ERROR, "The checker failed on this page (a bug: please report it); every other page was still checked."),
         Rule("page-unreadable", Severity.ERROR, "A page cannot be read or decoded as UTF-8, or exceeds a configured limit."),
     )
 }

@@ -228,8 +228,17 @@ def _check_bytes(item) -> tuple[int, list[Finding], set[str], bool]:
         page = Page.from_bytes(shown, data)
     except PageDecodeError as exc:
         return index, [page_problem(shown, str(exc), exc.line, exc.column)], set(), False
-    report = check_page(page, settings, flows, secrets)
+    try:
+        report = check_page(page, settings, flows, secrets)
+    except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
+        return index, [internal_error(shown, exc)], set(), False
     return index, report.findings, report.unsigned_roles, report.cacheable
+
+
+def internal_error(shown: str, exc: BaseException) -> Finding:
+    """A finding for a checker failure: the exception's type only (its text might quote the page)."""
+    return Finding("internal-error", Severity.ERROR, shown, Location(1, 1, 1, 1),
+                   f"the checker failed on this page ({exc.__class__.__name__}); the other pages were checked")
 
 
 def _check_all(todo, settings, flows, secrets, jobs):

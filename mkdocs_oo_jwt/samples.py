@@ -64,6 +64,7 @@ class Example:
     open: frozenset[str] = frozenset()  # objects with an elision: the token may have more keys there
     unknown: frozenset[str] = frozenset()  # values written as expressions: any value passes
     flow_hint: str | None = None  # the flow named by the call the object is passed to (JS)
+    duplicates: tuple[tuple[str, Span], ...] = ()  # (pointer, span of the repeated key)
 
     @property
     def partial(self) -> bool:

@@ -215,7 +215,7 @@ def test_every_rule_has_pages():
     rules = _catalog()
     problems = []
     for rid, rule in rules.items():
-        if rid == "page-unreadable":
+        if rid in ("page-unreadable", "internal-error"):  # a file problem; a bug
             continue
         fail, ok, info = (RULE_PAGES / f"{rid}-fail.md", RULE_PAGES / f"{rid}-pass.md", RULE_PAGES / f"{rid}.md")
         if info.exists() and expected_path(info).exists():

@@ -120,8 +120,12 @@ class BlockScanner:
         spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
         where = self.here()
         response = request.is_response if request is not None else introduces_response(where)
+        duplicates = tuple(
+            (p, self.span(*doc.key_spans[p])) for p in dict.fromkeys(doc.duplicates) if p in doc.key_spans
+        )
         example = Example(
-            self.span(doc.start, doc.end), doc.value, spans, where, source, request, response=response, open=opened
+            self.span(doc.start, doc.end), doc.value, spans, where, source, request, response=response, open=opened,
+            duplicates=duplicates,
         )
         holders = list(_token_holders(doc.value))
         root_holder = None
@@ -152,6 +156,7 @@ class BlockScanner:
                 self.add_token(s, e, "property", request=request, owner=owner)
             if pointer == "":
                 root_holder = "property"
+                owner.duplicates = example.duplicates
                 self.out.examples.append(owner)
         if root_holder is None:
             if isinstance(doc.value, dict) and list(doc.value) == ["payload"] and isinstance(doc.value["payload"], dict):

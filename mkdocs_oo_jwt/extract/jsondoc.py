@@ -73,6 +73,21 @@ def pointer_token(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+class NotJson(ValueError):
+    """Python's json accepts it, JSON does not (NaN, Infinity, numbers beyond a double's range)."""
+
+
+def _constant(name: str):
+    raise NotJson(f"{name} is not JSON")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise NotJson(f"number {text[:40]} is beyond the range of a double")
+    return value
+
+
 def _decoder(duplicates: list) -> json.JSONDecoder:
     def pairs(items: list[tuple[str, Any]]) -> dict:
         out: dict = {}
@@ -82,7 +97,7 @@ def _decoder(duplicates: list) -> json.JSONDecoder:
             out[key] = value
         return out
 
-    return json.JSONDecoder(object_pairs_hook=pairs)
+    return json.JSONDecoder(object_pairs_hook=pairs, parse_constant=_constant, parse_float=_float)
 
 
 def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
@@ -95,7 +110,9 @@ def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
     except json.JSONDecodeError as exc:
         return JsonFault(exc.msg, exc.pos)
     except RecursionError:
-        return JsonFault("nested too deeply", start)
+        return JsonFault("nested too deeply to read", start)
+    except ValueError as exc:  # NotJson, or an integer of more digits than Python converts
+        return JsonFault(str(exc).split(";")[0][:120], start)
     doc = JsonDoc(value, start, end)
     _locate(text[start:end], start, doc)
     return doc
