@@ -235,6 +235,22 @@ def _refs(node: Any):
             yield from _refs(item)
 
 
-@lru_cache(maxsize=8)
 def load_flows(extra_dirs: tuple[Path, ...] = ()) -> FlowRegistry:
-    return FlowRegistry(extra_dirs)
+    """The registry for these folders, loaded again when a schema in them changes (mkdocs serve)."""
+    dirs = tuple(extra_dirs)
+    return _load_flows(dirs, _signature(dirs))
+
+
+def _signature(dirs: tuple[Path, ...]) -> tuple:
+    out = []
+    for folder in dirs:
+        try:
+            out.append(tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in Path(folder).glob("*.json"))))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _load_flows(dirs: tuple[Path, ...], _signature: tuple) -> FlowRegistry:
+    return FlowRegistry(dirs)
