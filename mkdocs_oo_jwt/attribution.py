@@ -104,3 +104,16 @@ def _shares_a_key(flow: Flow | None, value: Any) -> bool:
     if not isinstance(value, dict):
         return False
     return not value or any(key in flow.known_keys for key in value)
+
+
+def flow_of_token_payload(flows: FlowRegistry, text: str, version: tuple[int, ...]) -> Flow | None:
+    """A token with no example and no context: the flow its own payload fits (unwrapped), if any."""
+    from .tokens import Malformed, decode
+
+    try:
+        payload = decode(text).payload
+    except Malformed:
+        return None
+    if list(payload) == ["payload"] and isinstance(payload["payload"], dict):
+        payload = payload["payload"]
+    return by_shape(flows, payload, version)

@@ -49,6 +49,8 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
                 flow = attribution.flow_of_where(flows, token.where, token.request)[0]
         else:
             flow = attribution.flow_of_where(flows, token.where, token.request)[0]
+            if flow is None and token.by_place:
+                flow = attribution.flow_of_token_payload(flows, token.text, version)
         ctx.token_flow[id(token)] = flow
 
     raw = [finding for family in FAMILIES for finding in family.check(ctx)]
