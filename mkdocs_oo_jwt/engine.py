@@ -64,23 +64,25 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
             continue
         findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    # fixes look at every schema error, also those disabled or ignored: never sign over a broken example
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, raw), not ctx.time_dependent)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent)
 
 
-def _fixes(ctx, findings: list[Finding]) -> list[Fix]:
-    """Regenerated tokens, never signed over an example that breaks its schema or does not parse."""
+def _fixes(ctx) -> list[Fix]:
+    """Regenerated tokens, never signed over an example that is itself wrong.
+
+    Wrong means: it breaks its flow's base schema (a wrong type, value or missing parameter). The
+    version rules (from 7.1, every listed editor-config parameter) say what more the example should
+    list; they stay reported, but signing over the example as written is still right."""
     from .signing import regenerate
     from .tokens import Malformed, decode
 
-    broken = [f.span for f in findings if f.rule in ("schema", "json-syntax") and f.span]
     fixes = []
     for token in ctx.extraction.tokens:
         flow, example = ctx.flow_of(token), ctx.pairs.get(id(token))
         if flow is None or flow.opaque or example is None or example.partial:
             continue  # a partial example (elisions, expressions) cannot be signed over
         secret = ctx.secrets.get(flow.role or "")
-        if secret is None or any(example.span.start <= s.start <= example.span.end for s in broken):
+        if secret is None or next(ctx.flows.validator(flow, (0,)).iter_errors(example.params), None):
             continue
         line = ctx.page.line_of(token.span.start)
         if any(s.covers(line, "token-payload-mismatch") for s in ctx.extraction.suppressions):
