@@ -50,3 +50,22 @@ def test_fix_on_the_seeds(tmp_path, monkeypatch, capsys):
     assert main(["fix", "docs"]) == 1  # nothing to change, errors remain
     capsys.readouterr()
     assert {p.name: p.read_bytes() for p in docs.glob("*.md")} == after
+
+
+def test_keep_claims_keeps_the_old_tokens_time_claims_only_when_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
+    monkeypatch.chdir(tmp_path)
+    example = {"c": "info", "key": "k2"}
+    old = jwt.encode({"payload": {"c": "info", "key": "k1"}, "iat": 1700000000}, SECRET, algorithm="HS256")
+    page = tmp_path / "command.md"
+    text = (
+        "# Command service\n\n```http\nPOST /command HTTP/1.1\nHost: documentserver\n"
+        f"Authorization: Bearer {old}\n\n{json.dumps(example)}\n```\n"
+    )
+    for keep, expected in ((False, {"payload": example}), (True, {"payload": example, "iat": 1700000000})):
+        page.write_text(text)
+        (tmp_path / "pyproject.toml").write_text(f"[tool.oo-jwt]\nkeep_claims = {str(keep).lower()}\n")
+        assert main(["fix", str(page)]) == 1
+        capsys.readouterr()
+        new = JWT.search(page.read_bytes()).group().decode()
+        assert new == jwt.encode(expected, SECRET, algorithm="HS256")  # PyJWT's bytes, example key order
