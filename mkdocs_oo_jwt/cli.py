@@ -22,6 +22,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"oo-jwt: error: {message}\n")
 
 
+def _common_options(command: argparse.ArgumentParser, report: str | None = None) -> None:
+    """The options `check` and `fix` share."""
+    command.add_argument("--format", choices=FORMATS, default="text", help=report)
+    command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
+    command.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
+    command.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
+    command.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
+    command.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
+    command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    command.add_argument("--secret", help=argparse.SUPPRESS)  # refused: secrets come from the environment
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="oo-jwt", description="Lint the JSON examples and sample JWTs of API docs.")
     parser.add_argument("--version", action="version", version=f"oo-jwt {__version__}")
@@ -29,14 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check pages and report findings")
     check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
-    check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
-    check.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
-    check.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
-    check.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
-    check.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    check.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
+    _common_options(check)
     check.add_argument("--cache-dir", default=".oo-jwt-cache", metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
@@ -50,14 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     fix.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     fix.add_argument("--diff", action="store_true", help="print a unified diff on stdout and write nothing (the report goes to stderr)")
-    fix.add_argument("--format", choices=FORMATS, default="text", help="format of the report of what remains")
-    fix.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
-    fix.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
-    fix.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
-    fix.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
-    fix.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
-    fix.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    fix.add_argument("--secret", help=argparse.SUPPRESS)  # refused: see _refuse_secret
+    _common_options(fix, report="format of the report of what remains")
 
     sub.add_parser("rules", help="list the rules with their ids, severities and docs")
     return parser
