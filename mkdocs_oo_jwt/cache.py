@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +97,8 @@ class Cache:
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("*\n", encoding="utf-8")
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".findings-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump({"key": self.key, "entries": self.entries, "stats": self.stats}, out, separators=(",", ":"))

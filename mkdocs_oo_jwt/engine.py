@@ -248,14 +248,13 @@ def internal_error(shown: str, exc: BaseException) -> Finding:
 def _check_all(todo, settings, flows, secrets, jobs):
     """Check the pages on every core (fork: the secrets are inherited, never pickled)."""
     global _WORK
-    import multiprocessing
 
     _WORK = (settings, flows, secrets)
     jobs = jobs or os.cpu_count() or 1
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if jobs < 2 or len(todo) < PARALLEL_MIN_PAGES or not can_fork:
+    if jobs < 2 or len(todo) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
         yield from map(_check_bytes, todo)
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     items = [item[:4] for item in todo]

@@ -6,16 +6,28 @@ decides where the text goes (every reporter's output ends with a newline).
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from collections.abc import Mapping
+from typing import Callable, Iterator
 
-from . import github, json_report, junit, sarif, text
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
 
-REPORTERS: dict[str, Callable[..., str]] = {
-    "text": text.render,
-    "json": json_report.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "junit": junit.render,
-}
+
+class _Reporters(Mapping):
+    """name -> render; a reporter's module is imported when it is first asked for (a pre-commit
+    run should not pay for the XML and SARIF machinery it does not use)."""
+
+    def __getitem__(self, name: str) -> Callable[..., str]:
+        module = _MODULES[name]
+        return importlib.import_module(f"{__name__}.{module}").render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+REPORTERS: Mapping[str, Callable[..., str]] = _Reporters()
 
 __all__ = ["REPORTERS"]
