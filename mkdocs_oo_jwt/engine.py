@@ -137,17 +137,15 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
             yield given, given
 
 
-# A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, the
-# word token, an Authorization header, a directive or front matter of this tool, a json fence.
-_NEEDLES = (b"eyJ", b"oken", b"OKEN", b"oo-jwt", b"oo_jwt", b"uthorization", b"```json", b"``` json", b"~~~json")
+# A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, a
+# "token" property or key, a directive, placeholder or front matter of this tool, a json fence.
+_NEEDLES = (b"eyJ", b'"token"', b"'token'", b"token:", b"oo-jwt", b"oo_jwt", b"```json", b"``` json", b"~~~json")
 PARALLEL_MIN_PAGES = 24
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
     """A cheap look at the bytes: can this page hold an example or a token at all?"""
-    if any(needle in data for needle in _NEEDLES):
-        return True
-    return any(e.encode() in data for f in flows.flows.values() for e in f.endpoints)
+    return any(needle in data for needle in _NEEDLES + flows.endpoint_needles)
 
 
 def check_paths(
@@ -157,12 +155,12 @@ def check_paths(
     cache_dir: Path | None = None,
     jobs: int | None = None,
 ) -> RunResult:
-    """Check every page under ``paths``: each page read once, only pages that can hold a sample
-    parsed, on every core, with unchanged pages' findings taken from the cache."""
+    """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
+    the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
+    core. Each page is read once and parsed at most once."""
     from .cache import Cache, run_key, source_files
 
     secrets = secrets_from_env(settings, environ)
-    flows = None if cache_dir is not None else load_flows(settings.flows_dirs)
     cache = None
     if cache_dir is not None:
         schema_files = [p for d in (bundled_schema_dir(), *settings.flows_dirs) for p in Path(d).glob("*.json")]
@@ -170,51 +168,36 @@ def check_paths(
     result = RunResult()
     per_page: list[list[Finding]] = []
     unsigned: set[str] = set()
-    todo: list[tuple[int, Path, str, bytes, object, str | None]] = []
+    todo: list[tuple[int, str, str, os.stat_result]] = []
     for index, (file, shown) in enumerate(discover(paths)):
         result.pages.append(shown)
         per_page.append([])
         try:
             stat = os.stat(file)
-            if stat.st_size > settings.max_page_bytes:
-                per_page[index].append(page_problem(
-                    shown, f"page of {stat.st_size} bytes is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked"))
-                continue
-            known = cache.known_hash(file, stat) if cache else None
-            hit = cache.get(known, shown) if known else None
-            if hit is None:
-                with open(file, "rb") as handle:
-                    data = handle.read()
         except OSError as exc:
             per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
             continue
-        content_hash = known
-        if cache and hit is None:
-            content_hash = cache.hash(data)
-            hit = cache.get(content_hash, shown)
-            if hit is not None:
-                cache.note_stat(file, stat, content_hash)
+        if stat.st_size > settings.max_page_bytes:
+            per_page[index].append(page_problem(
+                shown, f"page of {stat.st_size} bytes is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked"))
+            continue
+        known = cache.known_hash(file, stat) if cache else None
+        hit = cache.get(known, shown) if known else None
         if hit is not None:
             per_page[index], roles = hit
             unsigned |= roles
-            continue
-        if flows is None:
-            flows = load_flows(settings.flows_dirs)
-        if not may_hold_samples(data, flows):
-            if cache:
-                cache.put(file, stat, content_hash, [], set())
         else:
-            todo.append((index, file, shown, data, stat, content_hash))
-    if todo and flows is None:
-        flows = load_flows(settings.flows_dirs)
+            todo.append((index, file, shown, stat))
 
-    by_index = {item[0]: item for item in todo}
-    for index, findings, roles, cacheable in _check_all(todo, settings, flows, secrets, jobs):
-        per_page[index] = findings
-        unsigned |= roles
-        _, file, _, _, stat, content_hash = by_index[index]
-        if cache and cacheable:
-            cache.put(file, stat, content_hash, findings, roles)
+    if todo:
+        flows = load_flows(settings.flows_dirs)
+        by_index = {item[0]: item for item in todo}
+        for index, findings, roles, cacheable, content_hash in _check_all(todo, settings, flows, secrets, cache, jobs):
+            per_page[index] = findings
+            unsigned |= roles
+            _, file, _, stat = by_index[index]
+            if cache and content_hash and cacheable:
+                cache.put(file, stat, content_hash, findings, roles)
     if cache:
         cache.save()
     result.findings = [f for findings in per_page for f in findings]
@@ -222,21 +205,36 @@ def check_paths(
     return result
 
 
-_WORK: tuple | None = None  # (settings, flows, secrets) for worker processes, inherited by fork
+_WORK: tuple | None = None  # (settings, flows, secrets, cache) for worker processes, inherited by fork
 
 
-def _check_bytes(item) -> tuple[int, list[Finding], set[str], bool]:
-    index, _file, shown, data = item[:4]
-    settings, flows, secrets = _WORK  # type: ignore[misc]
+def _check_file(item) -> tuple[int, list[Finding], set[str], bool, str | None]:
+    """Read one page, take its findings from the cache by content, or check it if it can hold a
+    sample: (index, findings, roles without a secret, cacheable, content hash)."""
+    index, file, shown = item[:3]
+    settings, flows, secrets, cache = _WORK  # type: ignore[misc]
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(settings.max_page_bytes + 1)
+    except OSError as exc:
+        return index, [page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")], set(), False, None
+    if len(data) > settings.max_page_bytes:  # grew since it was looked at
+        return index, [page_problem(shown, f"page is over the limit of {settings.max_page_bytes} bytes (max_page_bytes): not checked")], set(), False, None
+    content_hash = cache.hash(data) if cache else None
+    hit = cache.get(content_hash, shown) if cache else None
+    if hit is not None:
+        return index, hit[0], hit[1], True, content_hash
+    if not may_hold_samples(data, flows):
+        return index, [], set(), True, content_hash
     try:
         page = Page.from_bytes(shown, data)
     except PageDecodeError as exc:
-        return index, [page_problem(shown, str(exc), exc.line, exc.column)], set(), False
+        return index, [page_problem(shown, str(exc), exc.line, exc.column)], set(), False, content_hash
     try:
         report = check_page(page, settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
-        return index, [internal_error(shown, exc)], set(), False
-    return index, report.findings, report.unsigned_roles, report.cacheable
+        return index, [internal_error(shown, exc)], set(), False, content_hash
+    return index, report.findings, report.unsigned_roles, report.cacheable, content_hash
 
 
 def internal_error(shown: str, exc: BaseException) -> Finding:
@@ -245,21 +243,21 @@ def internal_error(shown: str, exc: BaseException) -> Finding:
                    f"the checker failed on this page ({exc.__class__.__name__}); the other pages were checked")
 
 
-def _check_all(todo, settings, flows, secrets, jobs):
-    """Check the pages on every core (fork: the secrets are inherited, never pickled)."""
+def _check_all(todo, settings, flows, secrets, cache, jobs):
+    """Read and check the pages on every core (fork: the secrets are inherited, never pickled)."""
     global _WORK
 
-    _WORK = (settings, flows, secrets)
+    _WORK = (settings, flows, secrets, cache)
     jobs = jobs or os.cpu_count() or 1
     if jobs < 2 or len(todo) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
-        yield from map(_check_bytes, todo)
+        yield from map(_check_file, todo)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    items = [item[:4] for item in todo]
+    items = [item[:3] for item in todo]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_check_bytes, items, chunksize=max(1, len(items) // (jobs * 4)))
+        yield from pool.map(_check_file, items, chunksize=max(1, len(items) // (jobs * 8)))
 
 
 def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:

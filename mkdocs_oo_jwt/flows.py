@@ -95,6 +95,9 @@ class FlowRegistry:
         )
         self.flows: dict[str, Flow] = {fid: _flow(s, p) for fid, (s, p) in flows.items()}
         self._schemas = {sid: s for sid, (s, _) in schemas.items()}
+        # bytes that a page calling one of the endpoints must contain (for the engine's prefilter)
+        needles = {e.encode() for f in self.flows.values() for e in f.endpoints}
+        self.endpoint_needles = tuple(sorted(n for n in needles if not any(m != n and m in n for m in needles)))
         self._validators: dict[tuple, Any] = {}
         # the bundled schemas are checked by the test suite; a user's are checked on every load
         self._check_schemas({sid: sp for sid, sp in schemas.items() if sp[1].parent != bundled})

@@ -29,8 +29,7 @@ def markdown_parser() -> MarkdownIt:
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
-        .enable("table")
-    )
+    )  # no table rule: a table row read as a paragraph keeps its lines and its tokens
     # Docusaurus admonitions: ":::note", ":::danger[Wrong]", ":::tip Title" ... ":::"
     md.use(container_plugin, name="docusaurus", validate=_docusaurus_admonition)
     # The tool reads each inline token's raw content and line map, never its children: skip
