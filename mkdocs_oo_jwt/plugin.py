@@ -515,6 +515,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     @_timed()
     def on_page_markdown(self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
         from .engine import check_page
+        from .engine import may_hold_samples
         from .model import Finding
 
         self._pages += 1
@@ -522,6 +523,8 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         if isinstance(doc, Finding):
             self._log(doc)
             return markdown
+        if not may_hold_samples(doc.encode(), self._flows):
+            return markdown  # no JWT, token, placeholder, json fence or endpoint: nothing to check
         try:
             report = check_page(doc, self._settings, self._flows, self._secrets)
         except Exception as exc:  # noqa: BLE001 - one line, never a secret, the details at debug level
