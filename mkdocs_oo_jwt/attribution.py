@@ -52,6 +52,22 @@ def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
 
 
 def by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
+    """The flow whose schema fits the example best (memoised: pages repeat their examples)."""
+    import json
+
+    try:
+        key = json.dumps(value, sort_keys=True, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        return _by_shape(flows, value, version)
+    memo = flows.__dict__.setdefault("_shape_memo", {})
+    if (key, version) not in memo:
+        if len(memo) > 10_000:
+            memo.clear()
+        memo[(key, version)] = _by_shape(flows, value, version)
+    return memo[(key, version)]
+
+
+def _by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
     """The flow whose schema fits best, among the flows that know most of the example's keys and
     whose required top-level properties it has (a defective value deeper down still lands in its
     flow; a response or an unrelated object sharing a key or two does not)."""

@@ -31,7 +31,6 @@ def _common_options(command: argparse.ArgumentParser, report: str | None = None)
     command.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
     command.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
     command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    command.add_argument("--secret", help=argparse.SUPPRESS)  # refused: secrets come from the environment
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +72,19 @@ def load_settings(config: str | None):
     return load_pyproject(default) if default.is_file() else Settings()
 
 
+def _refuses_secret(argv: list[str]) -> bool:
+    return any(a == "--secret" or a.startswith("--secret=") for a in argv)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _refuses_secret(argv):  # before argparse, which would echo the value in an error message
+        print(
+            "oo-jwt: error: secrets are not accepted on the command line (they land in shell history and "
+            "process lists): set OO_JWT_SECRET or OO_JWT_SECRET_INBOX/_OUTBOX/_BROWSER in the environment",
+            file=sys.stderr,
+        )
+        return 2
     args = _parser().parse_args(argv)
     if args.command == "rules":
         from .catalog import RULES
@@ -83,13 +94,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
-        return 2
-    if args.secret is not None:
-        print(
-            "oo-jwt: error: secrets are not accepted on the command line (they land in shell history and "
-            "process lists): set OO_JWT_SECRET or OO_JWT_SECRET_INBOX/_OUTBOX/_BROWSER in the environment",
-            file=sys.stderr,
-        )
         return 2
     return _fix(args) if args.command == "fix" else _check(args)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from stat import S_ISREG
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -35,8 +36,11 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     from .rules import FAMILIES
     from .rules.base import PageCheck
 
-    extraction = extract(page)
-    version = parse_version(extraction.version or settings.version)
+    extraction = extract(page, settings.max_json_depth)
+    try:
+        version = parse_version(extraction.version or settings.version)
+    except Exception:  # noqa: BLE001 - an unreadable front-matter version: the run's version
+        version = parse_version(settings.version)
     ctx = PageCheck(page, extraction, flows, settings, secrets, version)
     for example in extraction.examples:
         ctx.example_flow[id(example)] = attribution.flow_of_example(flows, example, version)
@@ -104,13 +108,35 @@ def page_problem(path: str, message: str, line: int = 1, column: int = 1) -> Fin
 
 
 def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
+    """A page from disk, or the finding that says why it cannot be checked."""
+    data = _read_bytes(str(path), shown, settings)
+    if isinstance(data, Finding):
+        return data
+    return _decode(data, shown)
+
+
+def _read_bytes(file: str, shown: str, settings: Settings) -> bytes | Finding:
+    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end)."""
     try:
-        size = path.stat().st_size
-        if size > settings.max_page_bytes:
-            return page_problem(shown, f"page of {size} bytes is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked")
-        data = path.read_bytes()
+        stat = os.stat(file)
+        if not S_ISREG(stat.st_mode):
+            return page_problem(shown, "not a regular file: not read")
+        if stat.st_size > settings.max_page_bytes:
+            return _too_big(shown, stat.st_size, settings)
+        with open(file, "rb") as handle:
+            data = handle.read(settings.max_page_bytes + 1)
     except OSError as exc:
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
+    if len(data) > settings.max_page_bytes:  # grew since it was looked at
+        return _too_big(shown, len(data), settings)
+    return data
+
+
+def _too_big(shown: str, size: int, settings: Settings) -> Finding:
+    return page_problem(shown, f"page of {size} bytes or more is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked")
+
+
+def _decode(data: bytes, shown: str) -> Page | Finding:
     try:
         return Page.from_bytes(shown, data)
     except PageDecodeError as exc:
@@ -177,9 +203,11 @@ def check_paths(
         except OSError as exc:
             per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
             continue
+        if not S_ISREG(stat.st_mode):
+            per_page[index].append(page_problem(shown, "not a regular file: not read"))
+            continue
         if stat.st_size > settings.max_page_bytes:
-            per_page[index].append(page_problem(
-                shown, f"page of {stat.st_size} bytes is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked"))
+            per_page[index].append(_too_big(shown, stat.st_size, settings))
             continue
         known = cache.known_hash(file, stat) if cache else None
         hit = cache.get(known, shown) if known else None
@@ -213,23 +241,18 @@ def _check_file(item) -> tuple[int, list[Finding], set[str], bool, str | None]:
     sample: (index, findings, roles without a secret, cacheable, content hash)."""
     index, file, shown = item[:3]
     settings, flows, secrets, cache = _WORK  # type: ignore[misc]
-    try:
-        with open(file, "rb") as handle:
-            data = handle.read(settings.max_page_bytes + 1)
-    except OSError as exc:
-        return index, [page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")], set(), False, None
-    if len(data) > settings.max_page_bytes:  # grew since it was looked at
-        return index, [page_problem(shown, f"page is over the limit of {settings.max_page_bytes} bytes (max_page_bytes): not checked")], set(), False, None
+    data = _read_bytes(file, shown, settings)
+    if isinstance(data, Finding):
+        return index, [data], set(), False, None
     content_hash = cache.hash(data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
         return index, hit[0], hit[1], True, content_hash
+    page = _decode(data, shown)  # every page is decoded: a broken one is said, even with no sample
+    if isinstance(page, Finding):
+        return index, [page], set(), False, content_hash
     if not may_hold_samples(data, flows):
         return index, [], set(), True, content_hash
-    try:
-        page = Page.from_bytes(shown, data)
-    except PageDecodeError as exc:
-        return index, [page_problem(shown, str(exc), exc.line, exc.column)], set(), False, content_hash
     try:
         report = check_page(page, settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback

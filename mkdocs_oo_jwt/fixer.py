@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .engine import PageReport, check_page, discover, read_page, run_notices
+from .engine import PageReport, check_page, discover, internal_error, read_page, run_notices
 from .fixes import OverlappingFixes, apply
 from .flows import FlowRegistry, load_flows
 from .model import Finding, Fix, Notice, RunResult, Severity
@@ -104,7 +104,11 @@ def fix_file(
         out.findings = [page]
         return out
     out.old_text, out.bom = page.text, page.bom
-    report = check_page(page, settings, flows, dict(secrets))
+    try:
+        report = check_page(page, settings, flows, dict(secrets))
+    except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print its message
+        out.new_text, out.findings = page.text, [internal_error(shown, exc)]
+        return out
     try:
         new_text = apply(page.text, report.fixes)
     except OverlappingFixes as exc:  # an engine bug: change nothing, say so
@@ -116,7 +120,11 @@ def fix_file(
         out.findings, out.unsigned_roles = report.findings, report.unsigned_roles
         return out
     out.fixes = sorted(set(report.fixes), key=lambda f: f.span.start)
-    after: PageReport = check_page(Page(shown, new_text, page.bom), settings, flows, dict(secrets))
+    try:
+        after: PageReport = check_page(Page(shown, new_text, page.bom), settings, flows, dict(secrets))
+    except Exception as exc:  # noqa: BLE001
+        out.new_text, out.fixes, out.findings = page.text, [], [internal_error(shown, exc)]
+        return out
     out.findings, out.unsigned_roles = after.findings, after.unsigned_roles
     if write:
         out.problem = write_atomic(out.path, page.encode(), page.encode(new_text))

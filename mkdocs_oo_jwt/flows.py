@@ -112,11 +112,16 @@ class FlowRegistry:
             except SchemaError as exc:
                 where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
                 raise FlowsError(f"{path}: not a valid JSON Schema at {where}: {exc.message}") from None
+            except RecursionError:
+                raise FlowsError(f"{path}: nested too deeply to check") from None
+            resolver = self.registry.resolver(base_uri=schema["$id"])
             for ref in _refs(schema):
-                if re.match(r"[a-z][a-z0-9+.-]*://", ref) and not any(
-                    ref.split("#")[0] == sid for sid in self._schemas
-                ):
-                    raise FlowsError(f"{path}: $ref {ref!r} points outside the flows folders (never fetched)")
+                try:
+                    resolver.lookup(ref)
+                except Exception:  # noqa: BLE001 - referencing's Unresolvable and friends
+                    raise FlowsError(
+                        f"{path}: $ref {ref!r} resolves to no schema in the flows folders (never fetched)"
+                    ) from None
 
     def get(self, flow_id: str | None) -> Flow | None:
         return self.flows.get(flow_id) if flow_id else None
@@ -175,6 +180,8 @@ def _load(path: Path) -> dict:
         raise FlowsError(f"{path}: cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise FlowsError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise FlowsError(f"{path}: nested too deeply to read") from None
     if not isinstance(data, dict):
         raise FlowsError(f"{path}: a schema must be a JSON object")
     return data

@@ -61,6 +61,7 @@ class Settings:
     now: float | None = None  # seconds since the epoch; None = the wall clock
     max_page_bytes: int = 5_000_000
     max_token_bytes: int = 65_536
+    max_json_depth: int = 200  # deeper JSON examples are a json-syntax finding
 
     def clock(self) -> float:
         return time.time() if self.now is None else self.now
@@ -74,22 +75,53 @@ def secrets_from_env(settings: Settings, environ: Mapping[str, str] | None = Non
         for name in names:
             value = env.get(name)
             if value:
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ConfigError(f"{name} is not valid UTF-8 text: set the secret as text") from None
                 out[role] = Secret(value, name)
                 break
     return out
 
 
+LIMITS = ("max_page_bytes", "max_token_bytes", "max_json_depth")
+
+
 def from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
     """Settings from a ``[tool.oo-jwt]`` table or an mkdocs.yml plugin section."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{origin}: must be a table of options")
+    try:
+        return _from_mapping(data, base, origin)
+    except (TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"{origin}: an option has a value of the wrong type") from None
+
+
+def _from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
     known = {f.name for f in fields(Settings)} | {"flows_dir", "secrets", "mode", "enabled"}
-    unknown = sorted(set(data) - known - {"fail-on", "flows-dir", "secret-env", "keep-claims"})
+    known |= {name.replace("_", "-") for name in known}
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
         raise ConfigError(f"{origin}: unknown option(s): {', '.join(unknown)}")
     get = lambda *names: next((data[n] for n in names if n in data), None)  # noqa: E731
     settings = Settings()
     version = get("version")
     if version is not None:
+        from .flows import FlowsError, parse_version
+
+        try:
+            parse_version(str(version))
+        except FlowsError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
         settings = replace(settings, version=str(version))
+    for name in LIMITS:
+        value = data.get(name, data.get(name.replace("_", "-")))
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{origin}: {name} must be a positive whole number")
+            settings = replace(settings, **{name: value})
     flows_dir = get("flows_dir", "flows-dir", "flows_dirs")
     if flows_dir:
         dirs = [flows_dir] if isinstance(flows_dir, str) else list(flows_dir)
@@ -138,7 +170,10 @@ def load_pyproject(path: Path) -> Settings:
         raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    section = data.get("tool", {}).get("oo-jwt", {})
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
+    tool = data.get("tool", {})
+    section = tool.get("oo-jwt", {}) if isinstance(tool, dict) else None
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.oo-jwt] must be a table")
     return from_mapping(section, path.parent, f"{path} [tool.oo-jwt]")
@@ -178,7 +213,11 @@ def load_mkdocs_yml(path: Path) -> Settings:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}{where}: not valid YAML") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
     plugins = data.get("plugins") if isinstance(data, dict) else None
+    if plugins is not None and not isinstance(plugins, (list, dict)):
+        raise ConfigError(f"{path}: plugins must be a list")
     section: Any = None
     for item in plugins or []:
         if isinstance(item, dict) and "oo-jwt" in item:

@@ -43,7 +43,7 @@ def decode(text: str) -> Decoded:
         complete = jwt.api_jwt.decode_complete(
             text, options={"verify_signature": False}, algorithms=None
         )
-    except jwt.DecodeError as exc:
+    except jwt.PyJWTError as exc:  # DecodeError, and refusals such as an unsupported "crit"
         raise Malformed(f"not a JWT: {exc}") from None
     header = complete["header"]
     if "alg" not in header:

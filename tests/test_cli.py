@@ -154,4 +154,4 @@ def test_a_user_flow_is_checked_like_a_bundled_one(tmp_path, capsys, monkeypatch
     assert code == 2 and "bad.json" in err and "not a valid JSON Schema" in err
     (flows / "bad.json").write_text('{"$id": "https://docs.example/flows/bad.json", "$ref": "https://elsewhere.example/s.json"}')
     code, _, err = run(capsys, "--flows-dir", str(flows), str(page))
-    assert code == 2 and "never fetched" in err
+    assert code == 2 and "never fetched" in err and "elsewhere.example" in err

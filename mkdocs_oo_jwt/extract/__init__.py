@@ -14,7 +14,7 @@ from .markdown import Block, blocks, map_content
 from .shell import CURL_START
 
 
-def extract(page: Page) -> Extraction:
+def extract(page: Page, max_json_depth: int = 200) -> Extraction:
     out = Extraction()
     page_flow: str | None = None
     pending_flow: str | None = None
@@ -66,7 +66,7 @@ def extract(page: Page) -> Extraction:
         if command:  # a curl command written as a paragraph (text exports)
             block.content = map_content(page, block.raw, block.lines[0])
         if block.kind == "code" or command:
-            BlockScanner(block, where, out).scan()
+            BlockScanner(block, where, out, max_json_depth).scan()
         else:
             _prose(page, block, where, out)
 

@@ -26,8 +26,9 @@ _LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
 
 
 class BlockScanner:
-    def __init__(self, block: Block, where: Where, out: Extraction):
+    def __init__(self, block: Block, where: Where, out: Extraction, max_depth: int = jsondoc.DEFAULT_MAX_DEPTH):
         self.block = block
+        self.max_depth = max_depth
         self.text: MappedText = block.content  # type: ignore[assignment]
         self.where = where
         self.out = out
@@ -94,12 +95,12 @@ class BlockScanner:
 
     def json_value(self, start: int, strict: bool, request: Request | None = None, source: str = "json") -> int:
         text = self.text.text
-        doc = jsondoc.parse(text, start)
+        doc = jsondoc.parse(text, start, self.max_depth)
         opened: frozenset[str] = frozenset()
         if isinstance(doc, jsondoc.JsonFault):  # a partial example with "..." elisions?
             masked, elisions = jsondoc.mask_elisions(text)
             if elisions:
-                retry = jsondoc.parse(masked, start)
+                retry = jsondoc.parse(masked, start, self.max_depth)
                 if isinstance(retry, jsondoc.JsonDoc):
                     doc, opened = retry, jsondoc.open_pointers(retry, elisions)
         if isinstance(doc, jsondoc.JsonFault):
@@ -212,7 +213,7 @@ class BlockScanner:
         return curl.end + 1
 
     def curl_body(self, curl: shell.Curl, request: Request) -> None:
-        doc = jsondoc.parse(curl.data or "", 0)
+        doc = jsondoc.parse(curl.data or "", 0, self.max_depth)
         anchor = curl.data_offset if curl.data_offset is not None else request.span.start
         if isinstance(doc, jsondoc.JsonFault):
             at = self.span(anchor, anchor)

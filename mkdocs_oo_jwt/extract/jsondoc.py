@@ -100,7 +100,25 @@ def _decoder(duplicates: list) -> json.JSONDecoder:
     return json.JSONDecoder(object_pairs_hook=pairs, parse_constant=_constant, parse_float=_float)
 
 
-def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
+DEFAULT_MAX_DEPTH = 200
+_NOT_JSON_AT = re.compile(r"-?Infinity|NaN|-?\d+(?:\.\d+)?[eE][+-]?\d{3,}|\d{4300,}")
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed value nests (iteratively: a deep value must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def parse(text: str, start: int = 0, max_depth: int = DEFAULT_MAX_DEPTH) -> JsonDoc | JsonFault:
     """Parse the JSON value that begins at ``start`` (after optional whitespace)."""
     duplicates: list[str] = []
     while start < len(text) and text[start] in " \t\r\n":
@@ -110,9 +128,12 @@ def parse(text: str, start: int = 0) -> JsonDoc | JsonFault:
     except json.JSONDecodeError as exc:
         return JsonFault(exc.msg, exc.pos)
     except RecursionError:
-        return JsonFault("nested too deeply to read", start)
+        return JsonFault(f"nested deeper than max_json_depth ({max_depth}): not read", start)
     except ValueError as exc:  # NotJson, or an integer of more digits than Python converts
-        return JsonFault(str(exc).split(";")[0][:120], start)
+        at = _NOT_JSON_AT.search(text, start)
+        return JsonFault(str(exc).split(";")[0][:120], at.start() if at else start)
+    if _depth(value) > max_depth:
+        return JsonFault(f"nested deeper than max_json_depth ({max_depth}): not read", start)
     doc = JsonDoc(value, start, end)
     _locate(text[start:end], start, doc)
     return doc

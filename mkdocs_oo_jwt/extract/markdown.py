@@ -25,7 +25,8 @@ from .tabs import tabs_plugin
 def markdown_parser() -> MarkdownIt:
     """The one parser configuration the tool uses (benchmarks measure exactly this)."""
     md = (
-        MarkdownIt("commonmark")
+        # maxNesting: markdown-it drops the rest of a page nested deeper; docs nest lists deeply
+        MarkdownIt("commonmark", {"maxNesting": 100})
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
@@ -53,9 +54,13 @@ class MappedText:
     line_starts: tuple[int, ...]  # offset in ``text`` of each line
     origins: tuple[int, ...]  # page offset of each line's first character
 
+    page_end: int = 0  # the page's length: no offset maps past it
+
     def to_page(self, offset: int) -> int:
-        i = bisect.bisect_right(self.line_starts, offset) - 1
-        return self.origins[i] + (offset - self.line_starts[i])
+        i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
+        if not self.origins:
+            return 0
+        return min(self.origins[i] + (offset - self.line_starts[i]), self.page_end)
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.to_page(start), max(self.to_page(start), self.to_page(end)))
@@ -105,7 +110,7 @@ def map_content(page: Page, content: str, first_line: int) -> MappedText:
             stripped = line.lstrip(" ")
             col = len(raw) - len(stripped) if raw.endswith(stripped) else 0
         origins.append(page.line_starts[n] + col)
-    return MappedText("\n".join(lines) + ("\n" if lines else ""), tuple(starts), tuple(origins))
+    return MappedText("\n".join(lines) + ("\n" if lines else ""), tuple(starts), tuple(origins), len(page.text))
 
 
 _FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
@@ -118,6 +123,9 @@ def blocks(page: Page) -> list[Block]:
     return walker.out
 
 
+MAX_LEAD_PARAGRAPHS = 6  # the prose just above a block that can name its flow; bounds the work
+
+
 class _Walker:
     def __init__(self, page: Page):
         self.page = page
@@ -128,7 +136,7 @@ class _Walker:
         self.section = 0
 
     def context(self) -> Context:
-        texts = list(reversed(self.prose))
+        texts = list(reversed(self.prose[-MAX_LEAD_PARAGRAPHS:]))
         texts += [lead for lead in reversed(self.list_leads) if lead]
         texts += [text for _, text in reversed(self.headings)]
         return Context(self.section, tuple(texts))
@@ -169,6 +177,7 @@ class _Walker:
                     self.list_leads[-1] = tok.content
                 self.add("prose", lines, raw=tok.content)
                 self.prose.append(tok.content)
+                del self.prose[:-MAX_LEAD_PARAGRAPHS]
             elif kind in ("fence", "code_block") and lines:
                 first = lines[0] + (1 if kind == "fence" else 0)
                 self.add(
