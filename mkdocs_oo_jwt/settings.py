@@ -91,12 +91,38 @@ def from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
     """Settings from a ``[tool.oo-jwt]`` table or an mkdocs.yml plugin section."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{origin}: must be a table of options")
+    _check_types(data, origin)
     try:
         return _from_mapping(data, base, origin)
     except (TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"{origin}: an option has a value of the wrong type") from None
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+_TYPES = {  # option -> (check, what it must be)
+    "version": (lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as \"7.1\""),
+    "flows_dir": (_strings, "a folder or a list of folders"),
+    "flows_dirs": (_strings, "a list of folders"),
+    "disable": (_strings, "a list of rule ids"),
+    "fail_on": (lambda v: isinstance(v, str), "error, warning or never"),
+    "keep_claims": (lambda v: isinstance(v, bool), "true or false"),
+    "secret_env": (
+        lambda v: isinstance(v, Mapping) and all(_strings(n) for n in v.values()),
+        "a table of roles to environment variable names",
+    ),
+}
+
+
+def _check_types(data: Mapping[str, Any], origin: str) -> None:
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name in _TYPES and value is not None and not _TYPES[name][0](value):
+            raise ConfigError(f"{origin}: {name} must be {_TYPES[name][1]}")
 
 
 def _from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
@@ -173,7 +199,9 @@ def load_pyproject(path: Path) -> Settings:
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to read") from None
     tool = data.get("tool", {})
-    section = tool.get("oo-jwt", {}) if isinstance(tool, dict) else None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table")
+    section = tool.get("oo-jwt", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.oo-jwt] must be a table")
     return from_mapping(section, path.parent, f"{path} [tool.oo-jwt]")

@@ -102,9 +102,17 @@ def _front_matter(raw: str) -> dict:
         return {}
     import yaml
 
+    class NoAliases(yaml.SafeLoader):
+        """Front matter with anchors and aliases is not read (a "billion laughs" would expand)."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not read")
+            return super().compose_node(parent, index)
+
     try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError:
+        data = yaml.load(raw, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, RecursionError):
         return {}
     section = data.get("oo_jwt") if isinstance(data, dict) else None
     return section if isinstance(section, dict) else {}

@@ -31,7 +31,7 @@ class JsonFault:
 
 
 # a line that elides part of an example: "...", "…", "// ...", "/* ... */", or an array "[...]"
-_ELISION_LINE = re.compile(r"(?m)^[ \t]*(?://[^\n]*|/\*.*?\*/|\.\.\.|…)[ \t]*,?[ \t]*$")
+_ELISION_LINE = re.compile(r"(?m)^[ \t]*+(?://[^\n]*+|/\*.*?\*/|\.\.\.|…)[ \t]*+,?[ \t]*+$")
 _ELIDED_ARRAY = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
@@ -101,7 +101,7 @@ def _decoder(duplicates: list) -> json.JSONDecoder:
 
 
 DEFAULT_MAX_DEPTH = 200
-_NOT_JSON_AT = re.compile(r"-?Infinity|NaN|-?\d+(?:\.\d+)?[eE][+-]?\d{3,}|\d{4300,}")
+_NOT_JSON_AT = re.compile(r"-?Infinity|NaN|-?\d++(?:\.\d++)?+[eE][+-]?\d{3,}+|\d{4300,}+")
 
 
 def _depth(value: Any) -> int:
