@@ -9,7 +9,7 @@ METHODS = "GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS"
 # In an untagged block a request line must carry its HTTP version; in an http block it need not.
 REQUEST_LINE = re.compile(rf"(?P<method>{METHODS})[ \t]+(?P<target>\S+)(?P<version>[ \t]+HTTP/\d(?:\.\d)?)?[ \t]*$")
 STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)?[ \t]+(?P<status>\d{3})\b.*$")
-HEADER_LINE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
+HEADER_LINE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9-]*)[ \t]*+:[ \t]*+(?P<value>.*)$")
 
 
 @dataclass
@@ -52,8 +52,9 @@ def read_message(text: str, start: int) -> HttpMessage:
         h = HEADER_LINE.match(line)
         if not h:
             break
+        value = h.group("value").rstrip(" \t")  # trailing blanks are not part of the value
         msg.headers.append(
-            (h.group("name"), h.group("value"), (pos, eol), (pos + h.start("value"), pos + h.end("value")))
+            (h.group("name"), value, (pos, eol), (pos + h.start("value"), pos + h.start("value") + len(value)))
         )
         pos = eol + 1
     msg.end = min(pos, len(text))

@@ -101,7 +101,8 @@ def _decoder(duplicates: list) -> json.JSONDecoder:
 
 
 DEFAULT_MAX_DEPTH = 200
-_NOT_JSON_AT = re.compile(r"-?Infinity|NaN|-?\d++(?:\.\d++)?+[eE][+-]?\d{3,}+|\d{4300,}+")
+# tried only where a run of digits starts, so a long run is scanned once, not once per digit
+_NOT_JSON_AT = re.compile(r"-?Infinity|NaN|(?<![\d.])-?\d++(?:\.\d++)?+[eE][+-]?\d{3,}+|(?<!\d)\d{4300,}+")
 
 
 def _depth(value: Any) -> int:

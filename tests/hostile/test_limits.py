@@ -266,22 +266,11 @@ def _cases():
 
     runs = ("1" * 4299 + " ") * 1000  # digit runs just under Python's int limit, in a string
     page, tail = with_tail(f'# T\n\nAn example:\n\n```json\n{{"a": "{runs}", "b": NaN}}\n```\n'.encode())
-    cases.append(("not-json-value-after-4-MB-of-digit-runs", page, {("json-syntax", 6), tail}, (pytest.mark.xfail(
-        strict=True,
-        reason="jsondoc._NOT_JSON_AT.search() (finding where json refused a value) still tries every start "
-        "position inside a run of digits, and from each one '\\d++' runs to the run's end: quadratic per run "
-        "(the possessive quantifiers only stop the backtracking); 80 runs of 4,299 digits before a NaN take 7 s, "
-        "1,000 runs (4.3 MB) about 90 s",
-    ),)))
+    cases.append(("not-json-value-after-4-MB-of-digit-runs", page, {("json-syntax", 6), tail}, ()))
 
     page, tail = with_tail(("# T\n\n```http\nPOST /command HTTP/1.1\nX-Note: a" + " \t" * 60_000
                             + "b\n\n{\"c\": \"info\"}\n```\n").encode())
-    cases.append(("header-value-with-120-KB-of-blanks", page, {tail}, (pytest.mark.xfail(
-        strict=True,
-        reason="extract.http.HEADER_LINE backtracks quadratically: '(?P<value>.*?)[ \\t]*$' retries the run of "
-        "blanks for every character the lazy value grows by; a header line with 80 KB of blanks inside its "
-        "value takes 18 s, 120 KB about 40 s",
-    ),)))
+    cases.append(("header-value-with-120-KB-of-blanks", page, {tail}, ()))
 
     line = '  "token": "' + "x" * 2000 + '",\n'
     page, tail = with_tail(("# T\n\n```bash\ncurl -X POST https://documentserver/command -d '{\n" + line * 100
