@@ -335,21 +335,11 @@ def _literal_warning(role: str) -> str:
 # The plugin
 # --------------------------------------------------------------------------------------------
 
-_ESCAPES = {"\n": "\\n", "\r": "\\r"}
-
-
 def _clean(text: str) -> str:
-    """One finding on one log line; page content never drives the terminal."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """One finding on one log line; page content never drives the terminal (the text reporter's rule)."""
+    from .report.text import _clean as one_line
+
+    return one_line(text)
 
 
 def _plural(n: int, word: str) -> str:
