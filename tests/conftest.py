@@ -1,3 +1,6 @@
+import pytest
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: builds real environments (pre-commit); deselect with -m 'not slow'")
 
@@ -19,3 +22,17 @@ _hypothesis_settings.register_profile(
     suppress_health_check=[_HealthCheck.too_slow, _HealthCheck.data_too_large],
 )
 _hypothesis_settings.load_profile("ci" if _os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, request):
+    """The requesting module's SECRET as OO_JWT_SECRET (role variables removed); cwd = a fresh folder."""
+    for var in SECRET_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OO_JWT_SECRET", request.module.SECRET)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+

@@ -129,16 +129,6 @@ def to_bytes(text: str, crlf: bool = False, bom: bool = False) -> bytes:
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    """The test secret as OO_JWT_SECRET (role-specific variables removed), cwd = a fresh folder."""
-    for var in SECRET_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def run(capsys):
     """Run ``oo-jwt`` in process; (exit code, stdout, stderr). The secret must never be printed."""
 

@@ -165,15 +165,6 @@ def test_fix_killed_mid_run_leaves_every_page_whole(tmp_path, kill_after):
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for var in SECRET_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def run(capsys):
     def _run(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()

@@ -135,16 +135,6 @@ class Run:
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    """The test secret as OO_JWT_SECRET (role variables removed); cwd = a fresh folder."""
-    for var in SECRET_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def run(capsys):
     def _run(*argv: str) -> Run:
         capsys.readouterr()

@@ -66,15 +66,6 @@ def no_network(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for var in SECRET_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 def run(capsys):
     def _run(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()

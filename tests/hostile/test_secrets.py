@@ -26,6 +26,7 @@ import pytest
 from mkdocs_oo_jwt.cli import main
 
 CANARY = "CANARY-s3cr3t-7f3a9c1e-do-not-leak-0123456789"  # 46 bytes
+SECRET = CANARY  # what the shared env fixture (conftest.py) puts in OO_JWT_SECRET
 CANARY_INBOX = "CANARY-inbox-5b2d8e04-do-not-leak-0123456789"
 CANARY_OUTBOX = "CANARY-outbox-9c41f7a2-do-not-leak-012345678"
 CANARY_BROWSER = "CANARY-browser-e8d0b3c6-do-not-leak-01234567"
@@ -120,15 +121,6 @@ def pages(folder: Path, secret: str) -> None:
     }
     for name, content in files.items():
         (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    for var in SECRET_VARS:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OO_JWT_SECRET", CANARY)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 @pytest.fixture
