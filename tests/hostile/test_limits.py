@@ -275,12 +275,15 @@ def _cases():
     line = '  "token": "' + "x" * 2000 + '",\n'
     page, tail = with_tail(("# T\n\n```bash\ncurl -X POST https://documentserver/command -d '{\n" + line * 100
                             + "```\n").encode())
-    cases.append(("curl-command-with-an-unclosed-quote", page, ("includes", {tail}), (pytest.mark.xfail(
-        strict=True,
-        reason="extract.shell.command_end re-runs shlex.split (pure Python) over the whole command so far for "
-        "every line, to see whether its quotes are closed (up to 500 lines): quadratic; a curl command whose "
-        "quote never closes, 100 lines of 2 KB (200 KB), takes 34 s",
-    ),)))
+    cases.append(("curl-command-with-an-unclosed-quote", page, ("includes", {tail}), ()))
+
+    body = '{"c": "info", "key": "' + "k" * 4_000_000 + '"}'
+    page, tail = with_tail(("# T\n\n```bash\ncurl -X POST https://documentserver/command \\\n  -H 'Content-Type: application/json' \\\n"
+                            f"  -d '{body}'\n```\n").encode())
+    cases.append(("curl-data-argument-of-4-MB", page, ("includes", {tail}), ()))
+
+    page, tail = with_tail(("# T\n\n```bash\n" + "curl -d 'x\n" * 20_000 + "```\n").encode())
+    cases.append(("20000-curl-commands-opening-quotes", page, ("includes", {tail}), ()))
 
     laughs = "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 10))
     page, tail = with_tail(f"---\nl0: &l0 lol\n{laughs}oo_jwt: {{version: *l9, flow: *l9}}\n---\n\n# T\n".encode())
