@@ -36,7 +36,7 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     from .rules import FAMILIES
     from .rules.base import PageCheck
 
-    extraction = extract(page, settings.max_json_depth)
+    extraction = extract(page, settings.max_json_depth, settings.max_samples_per_page)
     try:
         version = parse_version(extraction.version or settings.version)
     except Exception:  # noqa: BLE001 - an unreadable front-matter version: the run's version

@@ -15,6 +15,7 @@ plugins:
       disable: [token-unpaired]   # rule ids
       fail_on: error              # error | warning | never
       keep_claims: false
+      max_samples_per_page: 1000  # and max_page_bytes, max_token_bytes, max_json_depth (see README)
 ```
 
 Findings are logged through MkDocs (``path:line:col: rule [flow] message``, with line numbers of the
@@ -133,6 +134,21 @@ class _Rules(c.BaseConfigOption[frozenset]):
             raise c.ValidationError(str(exc).removeprefix("disable: "))
 
 
+class _Limit(c.BaseConfigOption[int]):
+    """A bound on the work one page can make (see ``settings.LIMITS``): a positive whole number."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        from .settings import Settings
+
+        self.default = getattr(Settings(), name)
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise c.ValidationError("expected a positive whole number")
+        return value
+
+
 class OoJwtConfig(_StrictConfig):
     mode = c.Choice(MODES, default="verify")
     secrets = c.SubConfig(_SecretsConfig)
@@ -141,6 +157,10 @@ class OoJwtConfig(_StrictConfig):
     disable = _Rules()
     fail_on = c.Choice(("error", "warning", "never"), default="error")
     keep_claims = c.Type(bool, default=False)
+    max_page_bytes = _Limit("max_page_bytes")
+    max_token_bytes = _Limit("max_token_bytes")
+    max_json_depth = _Limit("max_json_depth")
+    max_samples_per_page = _Limit("max_samples_per_page")
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,7 +440,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     @_timed()
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         from .flows import FlowsError, load_flows
-        from .settings import Settings
+        from .settings import LIMITS, Settings
 
         self._reset()
         opts = self.config
@@ -430,6 +450,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             disable=opts.disable or frozenset(),
             fail_on=opts.fail_on,
             keep_claims=opts.keep_claims,
+            **{name: opts[name] for name in LIMITS},
             secret_env={role: self._plan.env.get(role, ()) for role in ROLES},
         )
         try:
@@ -544,7 +565,8 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         from .model import Severity
 
         filled = {f.span for f in fixes}
-        for token in extract(doc).tokens:
+        settings = self._settings
+        for token in extract(doc, settings.max_json_depth, settings.max_samples_per_page).tokens:
             if token.placeholder and token.span not in filled:
                 loc = doc.location(token.span)
                 where = f"{_clean(doc.path)}:{loc.line}:{loc.column}"

@@ -112,6 +112,14 @@ class Fault:
     where: Where
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A part of the page that was not checked (a bound on the work was reached), from ``span`` on."""
+
+    span: Span
+    reason: str
+
+
 @dataclass
 class Extraction:
     examples: list[Example] = field(default_factory=list)
@@ -119,6 +127,7 @@ class Extraction:
     faults: list[Fault] = field(default_factory=list)
     suppressions: list["Suppression"] = field(default_factory=list)
     version: str | None = None  # from front matter
+    unread: list[Unread] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

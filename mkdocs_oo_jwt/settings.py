@@ -62,6 +62,7 @@ class Settings:
     max_page_bytes: int = 5_000_000
     max_token_bytes: int = 65_536
     max_json_depth: int = 200  # deeper JSON examples are a json-syntax finding
+    max_samples_per_page: int = 1000  # examples and tokens; the rest of a page is page-partly-checked
 
     def clock(self) -> float:
         return time.time() if self.now is None else self.now
@@ -84,7 +85,7 @@ def secrets_from_env(settings: Settings, environ: Mapping[str, str] | None = Non
     return out
 
 
-LIMITS = ("max_page_bytes", "max_token_bytes", "max_json_depth")
+LIMITS = ("max_page_bytes", "max_token_bytes", "max_json_depth", "max_samples_per_page")
 
 
 def from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:

@@ -349,6 +349,8 @@ def test_a_typo_in_a_secret_role_is_a_config_error(small_site, tmp_path):
         ("      version: not-a-version\n", "option 'version': cannot read version"),
         ("      flows_dir: no-such-folder\n", "option 'flows_dir':"),
         ("      keep_claims: maybe\n", "option 'keep_claims':"),
+        ("      max_samples_per_page: 0\n", "option 'max_samples_per_page': expected a positive whole number"),
+        ("      max_page_bytes: big\n", "option 'max_page_bytes': expected a positive whole number"),
     ],
 )
 def test_bad_option_values_are_config_errors(small_site, tmp_path, options, message):
@@ -357,6 +359,15 @@ def test_bad_option_values_are_config_errors(small_site, tmp_path, options, mess
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
     assert "Aborted with a configuration error" in result.stdout + result.stderr
+
+
+def test_a_limit_set_in_mkdocs_yml_bounds_the_pages(small_site, tmp_path):
+    """max_samples_per_page: 1 on pages of several samples: the rest of each page is reported (a
+    warning: with fail_on: warning, the strict build fails)."""
+    set_plugin_options(small_site, "      max_samples_per_page: 1\n      fail_on: warning\n")
+    result = mkdocs_build(small_site, tmp_path / "out", OO_JWT_SECRET=DEMO_SECRET)
+    assert result.returncode != 0
+    assert re.search(r"WARNING +- +mkdocs_oo_jwt: browser\.md:\d+:\d+: page-partly-checked more than 1 examples", result.stderr), result.stderr
 
 
 def test_regenerate_without_any_secret_fails_once_with_one_line(tmp_path):

@@ -6,15 +6,18 @@ import re
 
 from ..model import Span
 from ..page import Page
-from ..samples import Extraction, Suppression, Token, Where
+from ..samples import Extraction, Suppression, Token, Unread, Where
 from . import directives
 from .code import BlockScanner
 from .jwtshape import JWT, WHOLE_JWT
-from .markdown import Block, blocks, map_content
+from .markdown import MAX_NESTING, Block, blocks, map_content
 from .shell import CURL_START
 
 
-def extract(page: Page, max_json_depth: int = 200) -> Extraction:
+def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> Extraction:
+    """Every example, token, fault and directive of the page. Past ``max_samples`` examples and
+    tokens the page is not read further (an Unread says from where): that bounds the work one
+    page can make, far above what a real page holds (tens)."""
     out = Extraction()
     page_flow: str | None = None
     pending_flow: str | None = None
@@ -22,6 +25,15 @@ def extract(page: Page, max_json_depth: int = 200) -> Extraction:
     disabled: dict[frozenset[str], int] = {}  # rules -> first disabled line
 
     for block in blocks(page):
+        if block.kind == "unread":
+            first, end = block.lines
+            out.unread.append(Unread(page.line_span(first), (
+                f"lines {first + 1}-{end} are nested too deeply to parse (past {MAX_NESTING} levels: a list "
+                "counts 2, a quote or an admonition 1), so they were not checked")))
+            continue
+        if len(out.examples) + len(out.tokens) > max_samples:
+            _cut(out, max_samples)
+            break
         if block.kind == "front_matter":
             meta = _front_matter(block.raw)
             page_flow = meta.get("flow") if isinstance(meta.get("flow"), str) else None
@@ -70,11 +82,25 @@ def extract(page: Page, max_json_depth: int = 200) -> Extraction:
         else:
             _prose(page, block, where, out)
 
+    if len(out.examples) + len(out.tokens) > max_samples:
+        _cut(out, max_samples)
     for rules, first in disabled.items():  # disabled to the end of the page
         out.suppressions.append(Suppression(first, len(page.lines), rules))
     out.tokens.sort(key=lambda t: t.span.start)
     out.examples.sort(key=lambda e: e.span.start)
     return out
+
+
+def _cut(out: Extraction, max_samples: int) -> None:
+    """Keep the first ``max_samples`` samples; what starts at or after the next one is not checked."""
+    starts = sorted([e.span.start for e in out.examples] + [t.span.start for t in out.tokens])
+    cut = starts[max_samples]
+    out.examples = [e for e in out.examples if e.span.start < cut]
+    out.tokens = [t for t in out.tokens if t.span.start < cut]
+    out.faults = [f for f in out.faults if f.span.start < cut]
+    out.unread.append(Unread(Span(cut, cut), (
+        f"more than {max_samples} examples and tokens on this page (max_samples_per_page): "
+        "the page is not checked from here on")))
 
 
 # "Wrong:", "Incorrect example", ":::danger[Wrong]", "!!! failure \"Bad\"", "❌ ..."

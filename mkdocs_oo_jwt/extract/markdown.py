@@ -21,12 +21,16 @@ from ..page import Page
 from .tabs import tabs_plugin
 
 
+MAX_NESTING = 100  # markdown-it's nesting limit (its default, 20, is too low for nested docs lists)
+TOO_DEEP = "oo_jwt_too_deep"  # key of the parse env: the [first, end) lines skipped as too deep
+
+
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
     """The one parser configuration the tool uses (benchmarks measure exactly this)."""
     md = (
-        # maxNesting: markdown-it drops the rest of a page nested deeper; docs nest lists deeply
-        MarkdownIt("commonmark", {"maxNesting": 100})
+        MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+        .use(_bounded_nesting)
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
@@ -37,6 +41,27 @@ def markdown_parser() -> MarkdownIt:
     # inline tokenizing (two thirds of markdown-it's time on API pages full of links).
     md.core.ruler.disable(["inline", "text_join"])
     return md
+
+
+def _bounded_nesting(md: MarkdownIt) -> None:
+    """Past maxNesting, markdown-it "skips the tail to the end" of the enclosing container: for a
+    list nested 50 deep, the end of the page. Skip only the too-deep container's own lines (those
+    indented under it) instead, and note them in the env, so the rest of the page is still read
+    and the skipped lines are reported."""
+    tokenize = md.block.tokenize
+
+    def bounded(state, start: int, end: int) -> None:
+        if state.level < state.md.options.maxNesting:
+            return tokenize(state, start, end)
+        line, last = start, None  # last: the last skipped line that is not blank
+        while line < end and (state.isEmpty(line) or state.sCount[line] >= state.blkIndent):
+            last = last if state.isEmpty(line) else line
+            line += 1
+        state.line = line  # as markdown-it's own tokenize ends: on the first line not its own
+        if last is not None:
+            state.env.setdefault(TOO_DEEP, []).append((start, last + 1))
+
+    md.block.tokenize = bounded
 
 
 _DOCUSAURUS = re.compile(r"\s*(note|tip|info|warning|danger|caution|important|success|secondary)\b", re.I)
@@ -76,7 +101,7 @@ class Context:
 
 @dataclass
 class Block:
-    kind: str  # "code", "prose", "html", "front_matter"
+    kind: str  # "code", "prose", "html", "front_matter", "unread" (nested too deep to parse)
     lines: tuple[int, int]  # [first, end) 0-based page lines
     index: int  # order of the block in the page
     context: Context
@@ -117,9 +142,12 @@ _FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
 
 
 def blocks(page: Page) -> list[Block]:
-    """Every block of the page that can hold a sample, a directive or front matter, in order."""
+    """Every block of the page that can hold a sample, a directive or front matter, in order;
+    then an "unread" block for each part nested too deep to be parsed."""
     walker = _Walker(page)
-    walker.walk(markdown_parser().parse(page.text), 0)
+    walker.parse(page.text, 0)
+    for first, end in walker.too_deep:
+        walker.add("unread", (first, end))
     return walker.out
 
 
@@ -134,6 +162,13 @@ class _Walker:
         self.list_leads: list[str | None] = []
         self.prose: list[str] = []
         self.section = 0
+        self.too_deep: list[tuple[int, int]] = []  # page lines [first, end) nested past MAX_NESTING
+
+    def parse(self, text: str, shift: int) -> None:
+        env: dict = {}
+        tokens = markdown_parser().parse(text, env)
+        self.too_deep += [(first + shift, end + shift) for first, end in env.get(TOO_DEEP, ())]
+        self.walk(tokens, shift)
 
     def context(self) -> Context:
         texts = list(reversed(self.prose[-MAX_LEAD_PARAGRAPHS:]))
@@ -192,7 +227,7 @@ class _Walker:
                     # JSX such as <TabItem> followed by Markdown with no blank line (MDX): the HTML
                     # block swallowed the Markdown; read the lines after the tag as Markdown again
                     sub = "\n".join(page.lines[lines[0] + 1 : lines[1]]) + "\n"
-                    self.walk(markdown_parser().parse(sub), lines[0] + 1)
+                    self.parse(sub, lines[0] + 1)
             elif kind == "front_matter" and lines:
                 self.add("front_matter", lines, raw=tok.content)
             i += 1

@@ -1,5 +1,5 @@
 """One module per family of rules; each ``check(ctx)`` yields findings."""
 
-from . import json_syntax, request, schema, token
+from . import json_syntax, request, schema, token, unread
 
-FAMILIES = (json_syntax, schema, token, request)
+FAMILIES = (unread, json_syntax, schema, token, request)
