@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .flows import FlowRegistry, bundled_schema_dir, load_flows, parse_version
-from .model import Finding, Fix, Location, Notice, RunResult, Severity
+from .model import Finding, Fix, Location, Notice, RunResult, Severity, Span
 from .page import Page, PageDecodeError
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
 
@@ -27,6 +27,7 @@ class PageReport:
     unsigned_roles: set[str]
     fixes: list[Fix]  # a freshly signed token for every stale or placeholder token (needs secrets)
     cacheable: bool = True  # False when findings depend on the clock (a token with exp or nbf)
+    placeholders: tuple[Span, ...] = ()  # every <oo-jwt> placeholder token of the page
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
@@ -68,7 +69,8 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
             continue
         findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent)
+    placeholders = tuple(t.span for t in extraction.tokens if t.placeholder)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders)
 
 
 def _fixes(ctx) -> list[Fix]:

@@ -409,6 +409,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._secrets: dict[str, Secret] = {}
         self._settings = None
         self._flows = None
+        self._background = None
         self._reset()
 
     # ---- configuration ---------------------------------------------------------------------
@@ -436,6 +437,12 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._unsigned: dict[str, set[str]] = {}  # role -> pages whose tokens of that role went unsigned
         self._unfilled: list[str] = []  # "page:line:col" of placeholders left in the built site
         self._time = 0.0  # seconds spent in this plugin's build hooks (on_serve runs outside any build)
+        self._deferred: list[str] = []  # pages checked in the background, logged at the end of the build
+
+    def _close_background(self) -> None:
+        background, self._background = getattr(self, "_background", None), None
+        if background is not None:
+            background.close()
 
     @_timed()
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -524,51 +531,75 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             return page_problem(shown, f"cannot read: {exc.__class__.__name__}")
 
     @_timed()
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        """Start checking the source pages in a background process (see ``background.py``)."""
+        from . import background
+
+        self._close_background()
+        pages = [(f.abs_src_path, f.src_uri) for f in files.documentation_pages() if f.abs_src_path]
+        if background.usable(len(pages)):
+            self._background = background.Background(pages, self._settings, self._flows, self._secrets)
+        return files
+
+    @_timed()
     def on_page_markdown(self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
-        from .engine import check_page
-        from .engine import may_hold_samples
+        from .background import check_doc, digest
         from .model import Finding
 
         self._pages += 1
+        regenerate = self.config.mode == "regenerate"
+        shown = page.file.src_uri
+        if self._background is not None and shown in self._background:
+            if not regenerate:
+                self._deferred.append(shown)  # collected at the end of the build
+                return markdown
+            checked = self._background.result(shown)
+            doc = self._read(page)
+            if isinstance(doc, Finding) or checked.digest == digest(doc):
+                return self._use(shown, checked, doc, markdown)
+            # the page changed on disk since the checker read it: check it here
         doc = self._read(page)
         if isinstance(doc, Finding):
             self._log(doc)
             return markdown
-        if not may_hold_samples(doc.encode(), self._flows):
-            return markdown  # no JWT, token, placeholder, json fence or endpoint: nothing to check
-        try:
-            report = check_page(doc, self._settings, self._flows, self._secrets)
-        except Exception as exc:  # noqa: BLE001 - one line, never a secret, the details at debug level
-            details = "".join(traceback.format_exception(exc))
+        return self._use(shown, check_doc(doc, self._settings, self._flows, self._secrets), doc, markdown)
+
+    def _use(self, shown: str, checked, doc: Page | Finding | None = None, markdown: str | None = None) -> str | None:
+        """Log one page's findings; in mode regenerate, return its Markdown with fresh tokens."""
+        from .page import Page
+        if checked.problem is not None:
+            self._log(checked.problem)
+            return markdown
+        if checked.failure is not None:
+            summary, details = checked.failure
             log.debug(self._redact(details))
-            raise PluginError(self._redact(f"oo-jwt: {doc.path}: internal error: {exc.__class__.__name__}: {exc}")) from None
+            raise PluginError(self._redact(f"oo-jwt: {shown}: internal error: {summary}"))
+        report = checked.report
+        if report is None:
+            return markdown
         regenerate = self.config.mode == "regenerate"
         fixed = [f.span for f in report.fixes] if regenerate else []
         for finding in report.findings:
             covered = finding.span is not None and any(s.contains(finding.span) for s in fixed)
             self._log(finding, regenerated=covered)
         for role in report.unsigned_roles:
-            self._unsigned.setdefault(role, set()).add(doc.path)
-        if not regenerate:
+            self._unsigned.setdefault(role, set()).add(shown)
+        if not regenerate or not isinstance(doc, Page) or markdown is None:
             return markdown
-        self._check_placeholders(doc, report.fixes)
+        self._check_placeholders(doc, report)
         if not report.fixes:
             return markdown
         self._signed += len(report.fixes)
         return self._regenerated(doc, markdown, report.fixes)
 
-    def _check_placeholders(self, doc: Page, fixes) -> None:
+    def _check_placeholders(self, doc: Page, report) -> None:
         """Placeholders the build could not fill (no secret for the role, no flow, no example to sign)."""
-        if PLACEHOLDER not in doc.text:
-            return
-        from .extract import extract
         from .model import Severity
 
-        filled = {f.span for f in fixes}
-        settings = self._settings
-        for token in extract(doc, settings.max_json_depth, settings.max_samples_per_page).tokens:
-            if token.placeholder and token.span not in filled:
-                loc = doc.location(token.span)
+        filled = {f.span for f in report.fixes}
+        for span in report.placeholders:
+            if span not in filled:
+                loc = doc.location(span)
                 where = f"{_clean(doc.path)}:{loc.line}:{loc.column}"
                 self._unfilled.append(where)
                 self._counts["error"] += 1
@@ -614,9 +645,18 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             line += f"; {_plural(self._signed, 'sample token')} signed in the built pages"
         return line
 
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_background()
+
     @_timed(last=True)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         from .engine import run_notices
+
+        try:
+            for shown in self._deferred:  # in the order MkDocs built them
+                self._use(shown, self._background.result(shown))
+        finally:
+            self._close_background()
 
         regenerate = self.config.mode == "regenerate"
         without = [r for r in ROLES if r not in self._secrets]

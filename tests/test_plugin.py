@@ -494,3 +494,103 @@ def test_without_the_file_the_value_is_compared_with_the_environment():
     assert len(plan.warnings) == 1 and "secrets.outbox is written in mkdocs.yml" in plan.warnings[0]
     assert "hunter2" not in plan.warnings[0]
     assert "browser" not in secrets  # OO_JWT_SECRET_BROWSER / OO_JWT_SECRET: not set here
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking in a background process (sites of 8 pages or more, both modes)
+# ---------------------------------------------------------------------------------------------
+
+
+def _big_site(tmp_path: Path, mode: str) -> Path:
+    """The example site's 7 pages, then the 3 broken ones (verify) or copies of 3 of its pages
+    (regenerate), and a page with a NUL byte: 11 pages, every page in the build (no nav)."""
+    site = copy_site(SITE, tmp_path / "big")
+    docs = site / "docs"
+    extra = sorted(BROKEN.glob("docs/*.md")) if mode == "verify" else sorted(SITE.glob("docs/[tw]*.md"))
+    for i, page in enumerate(extra):
+        shutil.copy(page, docs / f"extra-{i}-{page.name}")
+    (docs / "nul.md").write_bytes(b"# A NUL \x00 in a page\n")
+    config = site / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    text = text[: text.index("nav:")] + text[text.index("markdown_extensions:"):]  # every page, no nav
+    config.write_text(text.replace("mode: regenerate", f"mode: {mode}"), encoding="utf-8")
+    return config
+
+
+def _build_in_process(config: Path, site_dir: Path, monkeypatch, caplog, *, background: bool):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from mkdocs_oo_jwt import background as bg
+
+    started = []
+
+    class Spy(bg.Background):
+        def __init__(self, *args):
+            started.append(len(args[0]))
+            super().__init__(*args)
+
+    monkeypatch.setattr(bg, "Background", Spy)
+    monkeypatch.setattr(bg, "MIN_PAGES", bg.MIN_PAGES if background else 10**9)
+    for var in SECRET_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OO_JWT_SECRET", DEMO_SECRET)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.mkdocs_oo_jwt"):
+        build(load_config(str(config), site_dir=str(site_dir)))
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records if "plugin time" not in r.getMessage()]
+    return started, messages
+
+
+@pytest.mark.parametrize("mode", ["verify", "regenerate"])
+def test_pages_checked_in_the_background_give_what_checking_in_process_gives(mode, tmp_path, monkeypatch, caplog):
+    config = _big_site(tmp_path, mode)
+    started, background = _build_in_process(config, tmp_path / "bg", monkeypatch, caplog, background=True)
+    assert started == [11]  # the checker ran, on every page
+    none, in_process = _build_in_process(config, tmp_path / "ip", monkeypatch, caplog, background=False)
+    assert none == []
+    assert sorted(background) == sorted(in_process)
+    summary = [m for _, m in background if m.startswith("mkdocs_oo_jwt: oo-jwt: ")]
+    if mode == "verify":
+        assert summary == ["mkdocs_oo_jwt: oo-jwt: 5 errors, 0 warnings, 0 infos in 11 pages"]
+        assert any("nul.md:1:" in m and "page-unreadable" in m for _, m in background)
+        for page, line, rule in broken_expectations():
+            assert any(f"extra-" in m and f"{page}:{line}:" in m and f" {rule} " in m for _, m in background), (page, rule)
+    else:
+        assert summary[0].startswith("mkdocs_oo_jwt: oo-jwt: 1 error, 0 warnings")
+        assert summary[0].endswith("in 11 pages; 4 sample tokens signed in the built pages")
+        assert_all_verify(tokens_in(tmp_path / "bg"), DEMO_SECRET)
+        assert html_pages(tmp_path / "bg").keys() and all(
+            text == (tmp_path / "ip" / p.relative_to(tmp_path / "bg")).read_text(encoding="utf-8")
+            for p, text in html_pages(tmp_path / "bg").items() if "search" not in p.name
+        )
+
+
+_EDIT: dict[str, Path] = {}  # set by the test below; read in the forked checker
+
+
+def _check_then_edit(items):
+    """The background checker's task, then an edit of the page it just read (run in the fork)."""
+    from mkdocs_oo_jwt import background as bg
+
+    out = bg.__dict__["_real_check_sources"](items)
+    page = _EDIT["page"]
+    if any(shown == page.name for _, shown in items):
+        page.write_text(page.read_text(encoding="utf-8").replace("Khirz6zTPdfd7", "Khirz6zTPdfd8"), encoding="utf-8")
+    return out
+
+
+def test_a_page_changed_after_the_background_read_is_checked_again(tmp_path, monkeypatch, caplog):
+    """Regenerate mode never uses a report of text the page no longer holds: the page is checked again."""
+    from mkdocs_oo_jwt import background as bg
+
+    config = _big_site(tmp_path, "regenerate")
+    _EDIT["page"] = config.parent / "docs" / "token-in-body.md"
+    monkeypatch.setattr(bg, "_real_check_sources", bg._check_sources, raising=False)
+    monkeypatch.setattr(bg, "_check_sources", _check_then_edit)
+    started, _ = _build_in_process(config, tmp_path / "bg", monkeypatch, caplog, background=True)
+    assert started == [11]
+    assert "Khirz6zTPdfd8" in _EDIT["page"].read_text(encoding="utf-8")  # the fork did edit it
+    built = html.unescape(TAG.sub("", (tmp_path / "bg" / "token-in-body" / "index.html").read_text(encoding="utf-8")))
+    payloads = [jwt.decode(t, DEMO_SECRET, algorithms=["HS256"], options={"verify_exp": False}) for t in JWT.findall(built)]
+    assert payloads and "Khirz6zTPdfd7" not in repr(payloads) and "Khirz6zTPdfd8" in repr(payloads)
