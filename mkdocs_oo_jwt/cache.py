@@ -100,8 +100,10 @@ class Cache:
             import tempfile
 
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".findings-", suffix=".tmp")
+            # json.dumps, not json.dump: only the one-shot encoder is the C one (ten times faster)
+            text = json.dumps({"key": self.key, "entries": self.entries, "stats": self.stats}, separators=(",", ":"))
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"key": self.key, "entries": self.entries, "stats": self.stats}, out, separators=(",", ":"))
+                out.write(text)
             os.replace(tmp, self.folder / FILE)
         except OSError:
             pass  # a cache that cannot be written is only a slower next run

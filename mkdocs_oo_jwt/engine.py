@@ -117,19 +117,34 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
     return _decode(data, shown)
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
 def _read_bytes(file: str, shown: str, settings: Settings) -> bytes | Finding:
-    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end)."""
+    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
+    opened non-blocking, looked at, and not read)."""
+    limit = settings.max_page_bytes
     try:
-        stat = os.stat(file)
-        if not S_ISREG(stat.st_mode):
-            return page_problem(shown, "not a regular file: not read")
-        if stat.st_size > settings.max_page_bytes:
-            return _too_big(shown, stat.st_size, settings)
-        with open(file, "rb") as handle:
-            data = handle.read(settings.max_page_bytes + 1)
+        fd = os.open(file, _OPEN_FLAGS)
+        try:
+            stat = os.fstat(fd)
+            if not S_ISREG(stat.st_mode):
+                return page_problem(shown, "not a regular file: not read")
+            if stat.st_size > limit:
+                return _too_big(shown, stat.st_size, settings)
+            # ask for the size the file has (asking for the limit would allocate that much for
+            # every page) and one byte more; read on while it grows, up to the limit
+            data = os.read(fd, stat.st_size + 1)
+            while len(data) <= limit:
+                more = os.read(fd, limit + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
     except OSError as exc:
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
-    if len(data) > settings.max_page_bytes:  # grew since it was looked at
+    if len(data) > limit:  # grew since it was looked at
         return _too_big(shown, len(data), settings)
     return data
 
@@ -168,7 +183,6 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
 # A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, a
 # "token" property or key, a directive, placeholder or front matter of this tool, a json fence.
 _NEEDLES = (b"eyJ", b'"token"', b"'token'", b"token:", b"oo-jwt", b"oo_jwt", b"```json", b"``` json", b"~~~json")
-PARALLEL_MIN_PAGES = 24
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
@@ -185,7 +199,8 @@ def check_paths(
 ) -> RunResult:
     """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
-    core. Each page is read once and parsed at most once."""
+    core. Each page is read once and parsed at most once. The pages are handed to the workers in
+    batches as they are found, so finding them and checking them overlap."""
     from .cache import Cache, run_key, source_files
 
     secrets = secrets_from_env(settings, environ)
@@ -196,38 +211,39 @@ def check_paths(
     result = RunResult()
     per_page: list[list[Finding]] = []
     unsigned: set[str] = set()
-    todo: list[tuple[int, str, str, os.stat_result]] = []
-    for index, (file, shown) in enumerate(discover(paths)):
-        result.pages.append(shown)
-        per_page.append([])
-        try:
-            stat = os.stat(file)
-        except OSError as exc:
-            per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
-            continue
-        if not S_ISREG(stat.st_mode):
-            per_page[index].append(page_problem(shown, "not a regular file: not read"))
-            continue
-        if stat.st_size > settings.max_page_bytes:
-            per_page[index].append(_too_big(shown, stat.st_size, settings))
-            continue
-        known = cache.known_hash(file, stat) if cache else None
-        hit = cache.get(known, shown) if known else None
-        if hit is not None:
-            per_page[index], roles = hit
-            unsigned |= roles
-        else:
-            todo.append((index, file, shown, stat))
-
-    if todo:
-        flows = load_flows(settings.flows_dirs)
-        by_index = {item[0]: item for item in todo}
-        for index, findings, roles, cacheable, content_hash in _check_all(todo, settings, flows, secrets, cache, jobs):
+    todo: dict[int, tuple[str, os.stat_result]] = {}
+    checker = _Checker(settings, secrets, cache, jobs)
+    try:
+        for index, (file, shown) in enumerate(discover(paths)):
+            result.pages.append(shown)
+            per_page.append([])
+            try:
+                stat = os.stat(file)
+            except OSError as exc:
+                per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
+                continue
+            if not S_ISREG(stat.st_mode):
+                per_page[index].append(page_problem(shown, "not a regular file: not read"))
+                continue
+            if stat.st_size > settings.max_page_bytes:
+                per_page[index].append(_too_big(shown, stat.st_size, settings))
+                continue
+            known = cache.known_hash(file, stat) if cache else None
+            hit = cache.get(known, shown) if known else None
+            if hit is not None:
+                per_page[index], roles = hit
+                unsigned |= roles
+            else:
+                todo[index] = (file, stat)
+                checker.add((index, file, shown))
+        for index, findings, roles, cacheable, content_hash in checker.results():
             per_page[index] = findings
             unsigned |= roles
-            _, file, _, stat = by_index[index]
+            file, stat = todo[index]
             if cache and content_hash and cacheable:
                 cache.put(file, stat, content_hash, findings, roles)
+    finally:
+        checker.close()
     if cache:
         cache.save()
     result.findings = [f for findings in per_page for f in findings]
@@ -235,14 +251,23 @@ def check_paths(
     return result
 
 
-_WORK: tuple | None = None  # (settings, flows, secrets, cache) for worker processes, inherited by fork
+_WORK: tuple | None = None  # (settings, secrets, cache) for worker processes, inherited by fork
+
+
+def _flows() -> FlowRegistry:
+    """The run's flows, loaded once per process (workers load them in parallel with the run)."""
+    return load_flows(_WORK[0].flows_dirs)  # type: ignore[index]
+
+
+def _check_files(items) -> list[tuple[int, list[Finding], set[str], bool, str | None]]:
+    return [_check_file(item) for item in items]
 
 
 def _check_file(item) -> tuple[int, list[Finding], set[str], bool, str | None]:
     """Read one page, take its findings from the cache by content, or check it if it can hold a
     sample: (index, findings, roles without a secret, cacheable, content hash)."""
     index, file, shown = item[:3]
-    settings, flows, secrets, cache = _WORK  # type: ignore[misc]
+    settings, secrets, cache = _WORK  # type: ignore[misc]
     data = _read_bytes(file, shown, settings)
     if isinstance(data, Finding):
         return index, [data], set(), False, None
@@ -253,6 +278,7 @@ def _check_file(item) -> tuple[int, list[Finding], set[str], bool, str | None]:
     page = _decode(data, shown)  # every page is decoded: a broken one is said, even with no sample
     if isinstance(page, Finding):
         return index, [page], set(), False, content_hash
+    flows = _flows()
     if not may_hold_samples(data, flows):
         return index, [], set(), True, content_hash
     try:
@@ -268,21 +294,52 @@ def internal_error(shown: str, exc: BaseException) -> Finding:
                    f"the checker failed on this page ({exc.__class__.__name__}); the other pages were checked")
 
 
-def _check_all(todo, settings, flows, secrets, cache, jobs):
-    """Read and check the pages on every core (fork: the secrets are inherited, never pickled)."""
-    global _WORK
+class _Checker:
+    """Pages to read and check, handed out in batches as they come to worker processes forked on
+    the first full batch (the secrets are inherited, never pickled); results in page order. With
+    one core, ``--jobs 1``, no fork, or fewer pages than a batch, pages are checked in process."""
 
-    _WORK = (settings, flows, secrets, cache)
-    jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or len(todo) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
-        yield from map(_check_file, todo)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    BATCH = 64
 
-    items = [item[:3] for item in todo]
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_check_file, items, chunksize=max(1, len(items) // (jobs * 8)))
+    def __init__(self, settings: Settings, secrets: dict[str, Secret], cache, jobs: int | None):
+        global _WORK
+
+        _WORK = (settings, secrets, cache)
+        self.jobs = jobs or os.cpu_count() or 1
+        self.parallel = self.jobs > 1 and hasattr(os, "fork")
+        self.batch: list = []
+        self.done: list = []  # futures (in parallel) or lists of results, in page order
+        self.pool = None
+
+    def add(self, item) -> None:
+        self.batch.append(item)
+        if len(self.batch) >= self.BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self.batch:
+            return
+        if self.pool is None and self.parallel and (self.done or len(self.batch) >= self.BATCH):
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        if self.pool is not None:
+            self.done.append(self.pool.submit(_check_files, self.batch))
+        else:
+            self.done.append(self.batch)  # checked in process, when its results are asked for
+        self.batch = []
+
+    def results(self):
+        self._submit()
+        if self.pool is not None:
+            _flows()  # an invalid flows folder is said here (exit 2) while the workers check
+        for part in self.done:
+            yield from part.result() if hasattr(part, "result") else map(_check_file, part)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:

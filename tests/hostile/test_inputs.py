@@ -513,6 +513,23 @@ def test_flows_folder_with_a_bad_schema_is_a_one_line_error(env, run, command, c
     assert (env / "my.md").read_bytes() == before
 
 
+@pytest.mark.parametrize("content,needle", [
+    pytest.param(json.dumps(_schema(type="objekt")), "my.json", id="not-a-valid-json-schema"),
+    pytest.param(json.dumps(_schema(properties={"a": {"$ref": "https://attacker.example/s.json#/x"}})), "fetched",
+                 id="ref-to-an-https-url"),
+])
+def test_a_bad_flows_folder_is_a_one_line_error_while_workers_check_a_big_tree(env, run, content, needle):
+    """200 pages: they go to worker processes before the flows are read; the run still ends with
+    the one-line error, and no worker's traceback."""
+    flows = env / "flows"
+    flows.mkdir()
+    (flows / "my.json").write_text(content, encoding="utf-8")
+    for i in range(200):
+        (env / f"p{i:03}.md").write_text(MY_PAGE if i % 2 else NEIGHBOUR, encoding="utf-8")
+    result = run("check", "--no-cache", "--jobs", "2", "--flows-dir", "flows", ".")
+    assert_one_line_error(result, needle)
+
+
 def test_a_flows_folder_that_is_missing_is_a_one_line_error(env, run):
     (env / "z.md").write_text(NEIGHBOUR, encoding="utf-8")
     assert_one_line_error(run("check", "--no-cache", "--flows-dir", "nowhere", "z.md"), "nowhere")
