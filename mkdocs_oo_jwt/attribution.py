@@ -8,7 +8,6 @@ list-item leads, headings: nearest first), the page's front-matter flow, then th
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from .extract.code import request_path_host
@@ -31,20 +30,38 @@ def by_request(flows: FlowRegistry, request: Request | None) -> Flow | None:
     return None
 
 
-@lru_cache(maxsize=64)
-def _hint_pattern(hint: str) -> re.Pattern:
-    """Method names (with capitals) match as case-sensitive words; phrases case-insensitively."""
-    flags = 0 if hint != hint.lower() else re.I
-    return re.compile(rf"(?<![\w.]){re.escape(hint)}(?!\w)", flags)
+def _hint_patterns(flows: FlowRegistry) -> tuple[tuple[re.Pattern, dict[str, Flow]], ...]:
+    """Every flow's hints in two patterns (one search per text, not one per hint): method names
+    (with capitals) as case-sensitive words, phrases case-insensitively. Longer hints first, so
+    that at one position the longest hint matches; each hint maps to the first flow that has it."""
+    memo = flows.__dict__.get("_hint_patterns")
+    if memo is None:
+        exact: dict[str, Flow] = {}
+        folded: dict[str, Flow] = {}
+        for flow in flows.flows.values():
+            for hint in flow.hints:
+                table = exact if hint != hint.lower() else folded
+                table.setdefault(hint if table is exact else hint.lower(), flow)
+        memo = tuple(
+            (re.compile(rf"(?<![\w.])(?:{'|'.join(re.escape(h) for h in sorted(table, key=len, reverse=True))})(?!\w)", flags), table)
+            for table, flags in ((exact, 0), (folded, re.I))
+            if table
+        )
+        flows.__dict__["_hint_patterns"] = memo
+    return memo
 
 
 def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
+    """The flow named earliest in the nearest text that names one (at one place, the longest name)."""
+    patterns = _hint_patterns(flows)
     for text in texts:
         best: tuple[int, int, Flow] | None = None
-        for flow in flows.flows.values():
-            for hint in flow.hints:
-                m = _hint_pattern(hint).search(text)
-                if m and (best is None or (m.start(), -len(hint)) < best[:2]):
+        for pattern, table in patterns:
+            m = pattern.search(text)
+            if m:
+                hint = m.group()
+                flow = table[hint] if pattern.flags & re.I == 0 else table[hint.lower()]
+                if best is None or (m.start(), -len(hint)) < best[:2]:
                     best = (m.start(), -len(hint), flow)
         if best:
             return best[2]

@@ -182,12 +182,22 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
 
 # A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, a
 # "token" property or key, a directive, placeholder or front matter of this tool, a json fence.
-_NEEDLES = (b"eyJ", b'"token"', b"'token'", b"token:", b"oo-jwt", b"oo_jwt", b"```json", b"``` json", b"~~~json")
+# Each group is looked for behind a shorter guard: most pages are scanned once per group, and a
+# scan of a page for bytes it does not hold is most of the cost.
+_NEEDLES = (
+    (b"eyJ", (b"eyJ",)),
+    (b"token", (b'"token"', b"'token'", b"token:")),
+    (b"jwt", (b"oo-jwt", b"oo_jwt")),
+    (b"json", (b"```json", b"``` json", b"~~~json")),
+)
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
     """A cheap look at the bytes: can this page hold an example or a token at all?"""
-    return any(needle in data for needle in _NEEDLES + flows.endpoint_needles)
+    for guard, needles in _NEEDLES:
+        if guard in data and any(needle in data for needle in needles):
+            return True
+    return any(needle in data for needle in flows.endpoint_needles)
 
 
 def check_paths(
