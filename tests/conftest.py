@@ -1,4 +1,5 @@
 import pytest
+from pagekit import SECRET_VARS
 
 
 def pytest_configure(config):
@@ -24,7 +25,6 @@ _hypothesis_settings.register_profile(
 _hypothesis_settings.load_profile("ci" if _os.environ.get("CI", "").lower() == "true" else "dev")
 
 
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 
 
 @pytest.fixture

@@ -16,21 +16,14 @@ import sys
 
 import jwt
 import pytest
+from pagekit import CONVERSION, SECRET_VARS
 
 from mkdocs_oo_jwt.cli import main
 
 SECRET = "fix-test-secret-0123456789-abcdefghijklmnop"  # 43 bytes, test only
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*|<oo-jwt>")
 BOM = b"\xef\xbb\xbf"
 
-CONVERSION = {
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7",
-    "outputtype": "pdf",
-    "title": "Example Document Title.docx",
-    "url": "https://example.com/url-to-example-document.docx",
-}
 COMMAND = {"c": "info", "key": "Khirz6zTPdfd7"}
 CALLBACK_BROKEN = {"key": "Khirz6zTPdfd7", "status": 5}  # there is no callback status 5
 

@@ -12,7 +12,6 @@ edited meanwhile with its size and mtime kept is still detected; modes and symli
 from __future__ import annotations
 
 import errno
-import json
 import os
 import signal
 import stat
@@ -23,11 +22,11 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import SECRET_VARS, conversion_page
 
 from mkdocs_oo_jwt.cli import main
 
 SECRET = "kill-test-secret-0123456789-abcdefghijklmn"  # 42 bytes, test only
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx")
 N_PAGES = 300
 PADDING = ("Some prose about the conversion request, long enough to make every write take a while. " * 12 + "\n\n") * 40
@@ -44,29 +43,7 @@ def conversion(i: int) -> dict:
 
 
 def page_text(i: int, token: str) -> str:
-    return f"""# Page {i}
-
-## Request to convert the document
-
-Sample parameters of the request to convert the document:
-
-```json
-{json.dumps(conversion(i), indent=4)}
-```
-
-These parameters are encoded into the token, so that the request looks like this:
-
-```http
-POST /converter HTTP/1.1
-Host: documentserver
-Content-Type: application/json
-
-{{
-    "token": "{token}"
-}}
-```
-
-{PADDING}"""
+    return conversion_page(token, conversion(i), f"Page {i}", f"\n{PADDING}")
 
 
 def page_bytes(i: int, token: str) -> bytes:

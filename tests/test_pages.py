@@ -17,12 +17,12 @@ import os
 from pathlib import Path
 
 import pytest
+from pagekit import SECRET_VARS
 
 HERE = Path(__file__).parent
 PAGES = HERE / "pages"
 RULE_PAGES = PAGES / "rules"
 
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 LEVELS = ("error", "warning", "info")
 
 # nesting pages re-checked as CRLF and UTF-8-BOM variants

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import SECRET_VARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site_example"
 BROKEN = SITE / "broken"
 DEMO_SECRET = "oo-jwt-demo-docs-secret-2026-not-for-production"
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 PLACEHOLDER_HTML = "&lt;oo-jwt&gt;"
 # placeholders.md names the placeholder once in prose, as **&lt;oo-jwt&gt;**: that one stays.

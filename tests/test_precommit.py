@@ -22,6 +22,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import CONVERSION, SECRET_VARS
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -29,14 +30,6 @@ HOOK_FILES = ("mkdocs_oo_jwt", "schemas", "pyproject.toml", "setup.py", "setup.c
               ".pre-commit-hooks.yaml")
 
 SECRET = "pre-commit-test-secret-0123456789-abcdefgh"  # 42 bytes, test only
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
-CONVERSION = {
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7",
-    "outputtype": "pdf",
-    "title": "Example Document Title.docx",
-    "url": "https://example.com/url-to-example-document.docx",
-}
 STALE = jwt.encode({"payload": {**CONVERSION, "url": "http://example.com/another-document.docx"}}, SECRET, algorithm="HS256")
 FRESH = jwt.encode({"payload": CONVERSION}, SECRET, algorithm="HS256")
 

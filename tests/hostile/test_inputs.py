@@ -30,65 +30,18 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import CONVERSION, NEIGHBOUR, NEIGHBOUR_FINDING, SECRET_VARS, conversion_page
 
 from mkdocs_oo_jwt.cli import main
 
 SECRET = "hostile-inputs-secret-0123456789-abcdefghij"  # 43 bytes, test only
 OUTBOX_SECRET = "hostile-outbox-secret-0123456789-abcdefghi"  # another role's secret
 OTHER_SECRET = "an-attackers-secret-0123456789-abcdefghijkl"
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 LEVELS = ("error", "warning")
 JWT_OR_PLACEHOLDER = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*|<oo-jwt>")
 
 # The normal page of every run: a conversion example with a missing comma, json-syntax at line 9.
-NEIGHBOUR = """# Neighbour
-
-Sample parameters of the request to the document conversion service:
-
-```json
-{
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7"
-    "outputtype": "pdf"
-}
-```
-"""
-NEIGHBOUR_FINDING = ("json-syntax", 9)
-
-CONVERSION = {
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7",
-    "outputtype": "pdf",
-    "title": "Example Document Title.docx",
-    "url": "https://example.com/url-to-example-document.docx",
-}
 CONVERSION_JSON = json.dumps(CONVERSION).encode()
-
-
-def conversion_page(token: str) -> str:
-    """A conversion example and the http request whose body token signs it."""
-    return f"""# Conversion
-
-## Request to convert the document
-
-Sample parameters of the request to convert the document:
-
-```json
-{json.dumps(CONVERSION, indent=4)}
-```
-
-These parameters are encoded into the token, so that the request looks like this:
-
-```http
-POST /converter HTTP/1.1
-Host: documentserver
-Content-Type: application/json
-
-{{
-    "token": "{token}"
-}}
-```
-"""
 
 
 def line_of(text: str, needle: str) -> int:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import CONVERSION, NEIGHBOUR, NEIGHBOUR_FINDING, SECRET_VARS, conversion_page
 
 SECRET = "hostile-limits-secret-0123456789-abcdefghij"  # 43 bytes, test only
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 LEVELS = ("error", "warning")
 
 MAX_SAMPLES = 1000  # max_samples_per_page, as documented
@@ -35,28 +35,6 @@ TIME_BOUND = 10.0  # seconds for one hostile page (plus the neighbour)
 RSS_BOUND = 2 * 1024**3  # bytes
 KILL_AFTER = 20.0  # seconds: a run still going is killed (the test fails)
 ADDRESS_SPACE = 3 * 1024**3  # RLIMIT_AS of the subprocess, so a runaway page cannot take the machine
-
-NEIGHBOUR = """# Neighbour
-
-Sample parameters of the request to the document conversion service:
-
-```json
-{
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7"
-    "outputtype": "pdf"
-}
-```
-"""
-NEIGHBOUR_FINDING = ("json-syntax", 9)
-
-CONVERSION = {
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7",
-    "outputtype": "pdf",
-    "title": "Example Document Title.docx",
-    "url": "https://example.com/url-to-example-document.docx",
-}
 
 TAIL = '\n\n## Tail\n\nAn example:\n\n```json\n{"a": 1, "a": 2}\n```\n'
 TAIL_OFFSET = 7  # the duplicate key's line, counted from the line the tail starts on
@@ -66,31 +44,6 @@ def with_tail(head: bytes) -> tuple[bytes, tuple[str, int]]:
     """The page ``head`` + TAIL, and the tail's finding."""
     start = head.count(b"\n") + 1  # the line TAIL's first character lands on
     return head + TAIL.encode(), ("json-duplicate-key", start + TAIL_OFFSET)
-
-
-def conversion_page(token: str) -> str:
-    return f"""# Conversion
-
-## Request to convert the document
-
-Sample parameters of the request to convert the document:
-
-```json
-{json.dumps(CONVERSION, indent=4)}
-```
-
-These parameters are encoded into the token, so that the request looks like this:
-
-```http
-POST /converter HTTP/1.1
-Host: documentserver
-Content-Type: application/json
-
-{{
-    "token": "{token}"
-}}
-```
-"""
 
 
 TOKEN_LINE = conversion_page("X").split("\n").index('    "token": "X"') + 1

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import SECRET_VARS
 
 from mkdocs_oo_jwt.cli import main
 
 SECRET = "network-test-secret-0123456789-abcdefghijk"  # 42 bytes, test only
 OTHER = "an-attackers-secret-0123456789-abcdefghijkl"
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 ATTACKER = "https://attacker.example"
 
 CONVERSION = {

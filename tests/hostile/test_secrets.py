@@ -22,6 +22,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pagekit import CONVERSION, SECRET_VARS
 
 from mkdocs_oo_jwt.cli import main
 
@@ -31,16 +32,8 @@ CANARY_INBOX = "CANARY-inbox-5b2d8e04-do-not-leak-0123456789"
 CANARY_OUTBOX = "CANARY-outbox-9c41f7a2-do-not-leak-012345678"
 CANARY_BROWSER = "CANARY-browser-e8d0b3c6-do-not-leak-01234567"
 SHORT_CANARY = "CANARY-sh0rt-77"  # under 32 bytes: gets a warning, which must not show it
-SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 OTHER = "not-the-docs-secret-0123456789-abcdefghijkl"
 
-CONVERSION = {
-    "filetype": "docx",
-    "key": "Khirz6zTPdfd7",
-    "outputtype": "pdf",
-    "title": "Example Document Title.docx",
-    "url": "https://example.com/url-to-example-document.docx",
-}
 COMMAND = {"c": "info", "key": "Khirz6zTPdfd7"}
 
 
