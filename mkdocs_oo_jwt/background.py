@@ -84,6 +84,7 @@ class Background:
         _BUILD = (settings, flows, secrets)
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         self._where: dict[str, tuple] = {}
+        self._files = dict((shown, file) for file, shown in items)
         for start in range(0, len(items), BATCH):
             batch = items[start : start + BATCH]
             future = self._pool.submit(_check_sources, batch)
@@ -94,8 +95,15 @@ class Background:
         return shown in self._where
 
     def result(self, shown: str) -> Checked:
+        """The page's result; checked in this process if the checker process could not give it
+        (it died, or was killed: nothing is lost, it only takes longer)."""
         future, i = self._where[shown]
-        return future.result()[i]
+        try:
+            return future.result()[i]
+        except Exception:  # noqa: BLE001 - BrokenProcessPool and the like: the page is checked here
+            settings, flows, secrets = _BUILD  # type: ignore[misc]
+            doc = read_page(Path(self._files[shown]), shown, settings)
+            return Checked(problem=doc) if isinstance(doc, Finding) else check_doc(doc, settings, flows, secrets)
 
     def close(self) -> None:
         global _BUILD

@@ -318,7 +318,7 @@ class _Checker:
         self.jobs = jobs or os.cpu_count() or 1
         self.parallel = self.jobs > 1 and hasattr(os, "fork")
         self.batch: list = []
-        self.done: list = []  # futures (in parallel) or lists of results, in page order
+        self.done: list = []  # (future or None, batch), in page order
         self.pool = None
 
     def add(self, item) -> None:
@@ -334,18 +334,23 @@ class _Checker:
             from concurrent.futures import ProcessPoolExecutor
 
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
-        if self.pool is not None:
-            self.done.append(self.pool.submit(_check_files, self.batch))
-        else:
-            self.done.append(self.batch)  # checked in process, when its results are asked for
+        future = self.pool.submit(_check_files, self.batch) if self.pool is not None else None
+        self.done.append((future, self.batch))  # no future: checked in process when asked for
         self.batch = []
 
     def results(self):
+        from .flows import FlowsError
+
         self._submit()
         if self.pool is not None:
             _flows()  # an invalid flows folder is said here (exit 2) while the workers check
-        for part in self.done:
-            yield from part.result() if hasattr(part, "result") else map(_check_file, part)
+        for future, batch in self.done:
+            try:
+                yield from future.result() if future is not None else map(_check_file, batch)
+            except FlowsError:
+                raise
+            except Exception:  # noqa: BLE001 - a worker died (killed, out of memory): check here
+                yield from map(_check_file, batch)
 
     def close(self) -> None:
         if self.pool is not None:

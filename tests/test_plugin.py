@@ -501,6 +501,9 @@ def test_without_the_file_the_value_is_compared_with_the_environment():
 # ---------------------------------------------------------------------------------------------
 
 
+from mkdocs_oo_jwt.background import MIN_PAGES as BACKGROUND_MIN_PAGES  # noqa: E402 - as shipped
+
+
 def _big_site(tmp_path: Path, mode: str) -> Path:
     """The example site's 7 pages, then the 3 broken ones (verify) or copies of 3 of its pages
     (regenerate), and a page with a NUL byte: 11 pages, every page in the build (no nav)."""
@@ -531,7 +534,7 @@ def _build_in_process(config: Path, site_dir: Path, monkeypatch, caplog, *, back
             super().__init__(*args)
 
     monkeypatch.setattr(bg, "Background", Spy)
-    monkeypatch.setattr(bg, "MIN_PAGES", bg.MIN_PAGES if background else 10**9)
+    monkeypatch.setattr(bg, "MIN_PAGES", BACKGROUND_MIN_PAGES if background else 10**9)
     for var in SECRET_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OO_JWT_SECRET", DEMO_SECRET)
@@ -550,6 +553,8 @@ def test_pages_checked_in_the_background_give_what_checking_in_process_gives(mod
     none, in_process = _build_in_process(config, tmp_path / "ip", monkeypatch, caplog, background=False)
     assert none == []
     assert sorted(background) == sorted(in_process)
+    assert not any(DEMO_SECRET in m for _, m in background)
+    assert not any(DEMO_SECRET.encode() in f.read_bytes() for f in (tmp_path / "bg").rglob("*") if f.is_file())
     summary = [m for _, m in background if m.startswith("mkdocs_oo_jwt: oo-jwt: ")]
     if mode == "verify":
         assert summary == ["mkdocs_oo_jwt: oo-jwt: 5 errors, 0 warnings, 0 infos in 11 pages"]
@@ -578,6 +583,29 @@ def _check_then_edit(items):
     if any(shown == page.name for _, shown in items):
         page.write_text(page.read_text(encoding="utf-8").replace("Khirz6zTPdfd7", "Khirz6zTPdfd8"), encoding="utf-8")
     return out
+
+
+def _die(items):
+    """The background checker's task, dying (as a process the OOM killer took) on the first batch that
+    holds a page named after "n": every later batch is lost with it."""
+    if any(shown.startswith("placeholders") for _, shown in items) or items[0][1] > "n":
+        os._exit(9)
+    from mkdocs_oo_jwt import background as bg
+
+    return bg.__dict__["_real_check_sources"](items)
+
+
+@pytest.mark.parametrize("mode", ["verify", "regenerate"])
+def test_when_the_background_checker_dies_the_pages_are_checked_in_the_build(mode, tmp_path, monkeypatch, caplog):
+    from mkdocs_oo_jwt import background as bg
+
+    config = _big_site(tmp_path, mode)
+    _, in_process = _build_in_process(config, tmp_path / "ip", monkeypatch, caplog, background=False)
+    monkeypatch.setattr(bg, "_real_check_sources", bg._check_sources, raising=False)
+    monkeypatch.setattr(bg, "_check_sources", _die)
+    started, dying = _build_in_process(config, tmp_path / "bg", monkeypatch, caplog, background=True)
+    assert started == [11]
+    assert sorted(dying) == sorted(in_process)
 
 
 def test_a_page_changed_after_the_background_read_is_checked_again(tmp_path, monkeypatch, caplog):

@@ -574,3 +574,26 @@ def test_fix_survives_a_hostile_page_and_fixes_the_others(env, run, data):
     assert skeleton((docs / "a.md").read_bytes()) == skeleton(data), "fix changed more than a token"
     assert not [f for f in report["findings"] if f["rule"] == "internal-error"], report["findings"]
     assert sorted(p.name for p in docs.iterdir()) == ["a.md", "z.md"]  # no temporary file left
+
+
+def _die_on_second_batch(items):
+    """A worker's task that dies (as one the OOM killer took) on the batch starting at page 64."""
+    if items[0][0] == 64:
+        os._exit(9)
+    from mkdocs_oo_jwt import engine
+
+    return [engine._check_file(item) for item in items]
+
+
+def test_when_a_worker_dies_its_pages_are_checked_in_the_main_process(env, run, monkeypatch):
+    for i in range(200):
+        (env / f"p{i:03}.md").write_text(MY_PAGE if i % 3 else NEIGHBOUR, encoding="utf-8")
+    alone = run("check", "--no-cache", "--jobs", "1", "--format", "json", ".")
+    from mkdocs_oo_jwt import engine
+
+    monkeypatch.setattr(engine, "_check_files", _die_on_second_batch)
+    workers = run("check", "--no-cache", "--jobs", "2", "--format", "json", ".")
+    assert workers.rc == alone.rc == 1
+    assert json.loads(workers.out)["findings"] == json.loads(alone.out)["findings"]
+    assert len(json.loads(alone.out)["findings"]) >= 67
+    assert "Traceback" not in workers.err
