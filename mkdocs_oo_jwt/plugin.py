@@ -38,7 +38,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from .settings import Secret
+from .settings import EnvRef, Secret, mkdocs_yaml_loader
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -171,40 +171,6 @@ class OoJwtConfig(_StrictConfig):
 _MISSING = object()
 
 
-class _EnvRef:
-    """An ``!ENV`` tag as written: the variable names, and the default (the last list item)."""
-
-    __slots__ = ("names", "default")
-
-    def __init__(self, names: tuple[str, ...], default: Any):
-        self.names = names
-        self.default = default
-
-
-def _raw_loader():
-    """A YAML loader that reads mkdocs.yml like MkDocs does, but keeps ``!ENV`` tags as written
-    (and ignores ``!relative`` and ``!!python/...`` tags: nothing is imported or resolved)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def env(loader, node):
-        if isinstance(node, yaml.ScalarNode):
-            return _EnvRef((str(loader.construct_scalar(node)),), None)
-        if isinstance(node, yaml.SequenceNode):
-            items = node.value
-            default = loader.construct_object(items[-1], deep=True) if len(items) > 1 else None
-            names = items[:-1] if len(items) > 1 else items
-            return _EnvRef(tuple(str(loader.construct_scalar(n)) for n in names), default)
-        raise yaml.constructor.ConstructorError(None, None, "!ENV expects a name or a list", node.start_mark)
-
-    Loader.add_constructor("!ENV", env)
-    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return Loader
-
-
 def _raw_secrets_section(config_file_path: str | None) -> Mapping | None:
     """``plugins.oo-jwt.secrets`` of the config file as written (INHERIT followed as MkDocs does), or
     None when it cannot be read that way (no file, stdin, unreadable, no such section)."""
@@ -214,7 +180,7 @@ def _raw_secrets_section(config_file_path: str | None) -> Mapping | None:
         from mkdocs.utils.yaml import yaml_load
 
         with open(config_file_path, "rb") as fd:
-            data = yaml_load(fd, _raw_loader())
+            data = yaml_load(fd, mkdocs_yaml_loader())
     except Exception:  # noqa: BLE001 - MkDocs has read it already; any trouble here means "unknown"
         return None
     plugins = data.get("plugins") if isinstance(data, dict) else None
@@ -310,7 +276,7 @@ def _plan_secrets(given: Mapping | None, validated: Mapping[str, Secret | None],
         seen = validated.get(role)
         seen_text = seen.reveal() if seen is not None else None
         written = raw.get(role) if raw is not None and role in raw else _MISSING
-        if isinstance(written, _EnvRef):
+        if isinstance(written, EnvRef):
             # What MkDocs' !ENV made of it: the first variable set, else the default.
             mkdocs_value = next(
                 (_str_or_none(_as_mkdocs_reads(environ[n])) for n in written.names if n in environ),

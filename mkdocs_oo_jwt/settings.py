@@ -208,34 +208,44 @@ def load_pyproject(path: Path) -> Settings:
     return from_mapping(section, path.parent, f"{path} [tool.oo-jwt]")
 
 
-class _MkdocsLoader:
-    """A YAML loader for mkdocs.yml that keeps ``!ENV`` names and ignores python tags."""
+@dataclass(frozen=True)
+class EnvRef:
+    """An ``!ENV`` tag as written in mkdocs.yml: the variable names, and the default value (MkDocs
+    reads a list's last item as a default value, not as a name: hence ``!ENV [A, B, null]``)."""
 
-    @staticmethod
-    def load(text: str) -> Any:
-        import yaml
+    names: tuple[str, ...]
+    default: Any = None
 
-        class Loader(yaml.SafeLoader):
-            pass
 
-        def env(loader, node):
-            if isinstance(node, yaml.ScalarNode):
-                names = [loader.construct_scalar(node)]
-            else:
-                names = [loader.construct_scalar(n) for n in node.value]
-            return {"!ENV": [str(n) for n in names]}
+def mkdocs_yaml_loader():
+    """A YAML loader that reads mkdocs.yml like MkDocs does, but keeps ``!ENV`` tags as written
+    (and ignores ``!relative`` and ``!!python/...`` tags: nothing is imported or resolved)."""
+    import yaml
 
-        Loader.add_constructor("!ENV", env)
-        Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-        Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def env(loader, node):
+        if isinstance(node, yaml.ScalarNode):
+            return EnvRef((str(loader.construct_scalar(node)),))
+        if isinstance(node, yaml.SequenceNode):
+            items = node.value
+            default = loader.construct_object(items[-1], deep=True) if len(items) > 1 else None
+            names = items[:-1] if len(items) > 1 else items
+            return EnvRef(tuple(str(loader.construct_scalar(n)) for n in names), default)
+        raise yaml.constructor.ConstructorError(None, None, "!ENV expects a name or a list", node.start_mark)
+
+    Loader.add_constructor("!ENV", env)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return Loader
 
 
 def load_mkdocs_yml(path: Path) -> Settings:
     import yaml
 
     try:
-        data = _MkdocsLoader.load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=mkdocs_yaml_loader())  # noqa: S506 - SafeLoader
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
     except yaml.YAMLError as exc:
@@ -264,8 +274,13 @@ def load_mkdocs_yml(path: Path) -> Settings:
         for role, value in secrets.items():
             if role not in ROLES:
                 raise ConfigError(f"{path}: plugins.oo-jwt.secrets: unknown role {role!r}")
-            if isinstance(value, dict) and "!ENV" in value:
-                merged[role] = tuple(value["!ENV"])
+            if isinstance(value, EnvRef) and value.default is None:
+                merged[role] = value.names
+            elif isinstance(value, EnvRef):  # !ENV [NAME, default]: the default is a literal value
+                raise ConfigError(
+                    f"{path}: plugins.oo-jwt.secrets.{role}: the last item of an !ENV list is a default "
+                    f"value, written in the file: end the list with null, as in !ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET, null]"
+                )
             elif value:
                 raise ConfigError(
                     f"{path}: plugins.oo-jwt.secrets.{role} is a literal value: "

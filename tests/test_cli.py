@@ -110,6 +110,10 @@ def test_mkdocs_yml_plugin_section_as_config(tmp_path, capsys):
     (tmp_path / "mkdocs.yml").write_text("plugins:\n  - oo-jwt:\n      secrets:\n        inbox: literal-secret-value\n")
     code, _, err = run(capsys, "--config", "mkdocs.yml")
     assert code == 2 and "!ENV" in err and "literal-secret-value" not in err
+    # MkDocs reads the last item of an !ENV list as a default value: a secret written in the file
+    (tmp_path / "mkdocs.yml").write_text("plugins:\n  - oo-jwt:\n      secrets:\n        inbox: !ENV [MY_INBOX_SECRET, a-default-secret]\n")
+    code, _, err = run(capsys, "--config", "mkdocs.yml")
+    assert code == 2 and "end the list with null" in err and "a-default-secret" not in err
 
 
 def test_secret_roles_and_the_notes(tmp_path, capsys, monkeypatch):
