@@ -265,7 +265,7 @@ _WORK: tuple | None = None  # (settings, secrets, cache) for worker processes, i
 
 
 def _flows() -> FlowRegistry:
-    """The run's flows, loaded once per process (workers load them in parallel with the run)."""
+    """The run's flows, loaded once (by the main process before it forks workers)."""
     return load_flows(_WORK[0].flows_dirs)  # type: ignore[index]
 
 
@@ -306,7 +306,8 @@ def internal_error(shown: str, exc: BaseException) -> Finding:
 
 class _Checker:
     """Pages to read and check, handed out in batches as they come to worker processes forked on
-    the first full batch (the secrets are inherited, never pickled); results in page order. With
+    the first full batch (the secrets and the flow schemas are inherited, never pickled); results
+    in page order. With
     one core, ``--jobs 1``, no fork, or fewer pages than a batch, pages are checked in process."""
 
     BATCH = 64
@@ -333,6 +334,7 @@ class _Checker:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            _flows()  # before the fork: the workers inherit the schemas (and a bad folder stops here)
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
         future = self.pool.submit(_check_files, self.batch) if self.pool is not None else None
         self.done.append((future, self.batch))  # no future: checked in process when asked for
@@ -342,8 +344,6 @@ class _Checker:
         from .flows import FlowsError
 
         self._submit()
-        if self.pool is not None:
-            _flows()  # an invalid flows folder is said here (exit 2) while the workers check
         for future, batch in self.done:
             try:
                 yield from future.result() if future is not None else map(_check_file, batch)
