@@ -14,6 +14,10 @@ from .markdown import MAX_NESTING, Block, blocks, map_content
 from .shell import CURL_START
 
 
+# A paragraph is a sample only if it holds a JWT or starts a curl command (see _prose below)
+PROSE_NEEDLES = ("eyJ", "curl")
+
+
 def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> Extraction:
     """Every example, token, fault and directive of the page. Past ``max_samples`` examples and
     tokens the page is not read further (an Unread says from where): that bounds the work one
@@ -24,7 +28,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
     pending_ignore: frozenset[str] | None = None
     disabled: dict[frozenset[str], int] = {}  # rules -> first disabled line
 
-    for block in blocks(page):
+    for block in blocks(page, PROSE_NEEDLES):
         if block.kind == "unread":
             first, end = block.lines
             out.unread.append(Unread(page.line_span(first), (

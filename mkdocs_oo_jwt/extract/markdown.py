@@ -141,10 +141,12 @@ def map_content(page: Page, content: str, first_line: int) -> MappedText:
 _FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
 
 
-def blocks(page: Page) -> list[Block]:
+def blocks(page: Page, prose_needles: tuple[str, ...] | None = None) -> list[Block]:
     """Every block of the page that can hold a sample, a directive or front matter, in order;
-    then an "unread" block for each part nested too deep to be parsed."""
-    walker = _Walker(page)
+    then an "unread" block for each part nested too deep to be parsed. With ``prose_needles``,
+    only the prose blocks holding one of them are listed (a paragraph is still read as the
+    context of the blocks after it)."""
+    walker = _Walker(page, prose_needles)
     walker.parse(page.text, 0)
     for first, end in walker.too_deep:
         walker.add("unread", (first, end))
@@ -155,8 +157,9 @@ MAX_LEAD_PARAGRAPHS = 6  # the prose just above a block that can name its flow; 
 
 
 class _Walker:
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, prose_needles: tuple[str, ...] | None = None):
         self.page = page
+        self.prose_needles = prose_needles
         self.out: list[Block] = []
         self.headings: list[tuple[int, str]] = []
         self.list_leads: list[str | None] = []
@@ -175,6 +178,9 @@ class _Walker:
         texts += [lead for lead in reversed(self.list_leads) if lead]
         texts += [text for _, text in reversed(self.headings)]
         return Context(self.section, tuple(texts))
+
+    def listed(self, prose: str) -> bool:
+        return self.prose_needles is None or any(needle in prose for needle in self.prose_needles)
 
     def add(self, kind: str, lines: tuple[int, int], **kw) -> Block:
         block = Block(kind, lines, len(self.out), self.context(), **kw)
@@ -196,7 +202,7 @@ class _Walker:
                 self.headings.append((level, text))
                 self.section += 1
                 self.prose = []
-                if lines:
+                if lines and self.listed(text):
                     self.add("prose", lines, raw=text)
                 i += 3
                 continue
@@ -210,7 +216,8 @@ class _Walker:
             elif kind == "inline" and lines:
                 if self.list_leads and self.list_leads[-1] is None:
                     self.list_leads[-1] = tok.content
-                self.add("prose", lines, raw=tok.content)
+                if self.listed(tok.content):
+                    self.add("prose", lines, raw=tok.content)
                 self.prose.append(tok.content)
                 del self.prose[:-MAX_LEAD_PARAGRAPHS]
             elif kind in ("fence", "code_block") and lines:
