@@ -36,3 +36,24 @@ def env(monkeypatch, tmp_path, request):
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
+
+@pytest.fixture
+def run(capsys, request):
+    """Run ``oo-jwt`` in process: (exit code, stdout, stderr). An argparse exit is its exit code; a
+    traceback, or the requesting module's SECRET in any output, fails the test."""
+    from mkdocs_oo_jwt.cli import main
+
+    secret = request.module.SECRET
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            rc = main(list(argv))
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        assert secret not in out and secret not in err, "the secret was printed"
+        return rc, out, err
+
+    return _run

@@ -18,7 +18,6 @@ import jwt
 import pytest
 from pagekit import CONVERSION, SECRET_VARS
 
-from mkdocs_oo_jwt.cli import main
 
 SECRET = "fix-test-secret-0123456789-abcdefghijklmnop"  # 43 bytes, test only
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*|<oo-jwt>")
@@ -120,22 +119,6 @@ def to_bytes(text: str, crlf: bool = False, bom: bool = False) -> bytes:
         text = text.replace("\n", "\r\n")
     return (BOM if bom else b"") + text.encode("utf-8")
 
-
-@pytest.fixture
-def run(capsys):
-    """Run ``oo-jwt`` in process; (exit code, stdout, stderr). The secret must never be printed."""
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            rc = main(list(argv))
-        except SystemExit as exc:
-            rc = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        assert SECRET not in out and SECRET not in err, "the secret was printed"
-        return rc, out, err
-
-    return _run
 
 
 def tokens(data: bytes) -> list[bytes]:

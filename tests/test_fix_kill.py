@@ -141,17 +141,6 @@ def test_fix_killed_mid_run_leaves_every_page_whole(tmp_path, kill_after):
 # ------------------------------------------------------------------ failing writes, in process
 
 
-@pytest.fixture
-def run(capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        rc = main(list(argv))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return rc, out, err
-
-    return _run
-
 
 def two_pages(env: Path) -> tuple[Path, dict[str, tuple[bytes, bytes]]]:
     docs = env / "docs"

@@ -65,16 +65,6 @@ def no_network(monkeypatch, tmp_path):
     return seen
 
 
-@pytest.fixture
-def run(capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        rc = main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return _run
-
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
