@@ -30,7 +30,7 @@ def by_request(flows: FlowRegistry, request: Request | None) -> Flow | None:
     return None
 
 
-def _hint_patterns(flows: FlowRegistry) -> tuple[tuple[re.Pattern, dict[str, Flow]], ...]:
+def _hint_patterns(flows: FlowRegistry) -> tuple[tuple[re.Pattern, bool, dict[str, Flow]], ...]:
     """Every flow's hints in two patterns (one search per text, not one per hint): method names
     (with capitals) as case-sensitive words, phrases case-insensitively. Longer hints first, so
     that at one position the longest hint matches; each hint maps to the first flow that has it."""
@@ -43,8 +43,9 @@ def _hint_patterns(flows: FlowRegistry) -> tuple[tuple[re.Pattern, dict[str, Flo
                 table = exact if hint != hint.lower() else folded
                 table.setdefault(hint if table is exact else hint.lower(), flow)
         memo = tuple(
-            (re.compile(rf"(?<![\w.])(?:{'|'.join(re.escape(h) for h in sorted(table, key=len, reverse=True))})(?!\w)", flags), table)
-            for table, flags in ((exact, 0), (folded, re.I))
+            (re.compile(rf"(?<![\w.])(?:{'|'.join(re.escape(h) for h in sorted(table, key=len, reverse=True))})(?!\w)",
+                        re.I if fold else 0), fold, table)
+            for table, fold in ((exact, False), (folded, True))
             if table
         )
         flows.__dict__["_hint_patterns"] = memo
@@ -56,11 +57,11 @@ def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
     patterns = _hint_patterns(flows)
     for text in texts:
         best: tuple[int, int, Flow] | None = None
-        for pattern, table in patterns:
+        for pattern, fold, table in patterns:
             m = pattern.search(text)
             if m:
                 hint = m.group()
-                flow = table[hint] if pattern.flags & re.I == 0 else table[hint.lower()]
+                flow = table[hint.lower() if fold else hint]
                 if best is None or (m.start(), -len(hint)) < best[:2]:
                     best = (m.start(), -len(hint), flow)
         if best:

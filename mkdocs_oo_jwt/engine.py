@@ -262,11 +262,16 @@ def check_paths(
 
 
 _WORK: tuple | None = None  # (settings, secrets, cache) for worker processes, inherited by fork
+_FLOWS: FlowRegistry | None = None  # the run's flows, loaded once per run (workers inherit them)
 
 
 def _flows() -> FlowRegistry:
-    """The run's flows, loaded once (by the main process before it forks workers)."""
-    return load_flows(_WORK[0].flows_dirs)  # type: ignore[index]
+    """The run's flows: loaded on the first page that needs them, or before the workers fork."""
+    global _FLOWS
+
+    if _FLOWS is None:
+        _FLOWS = load_flows(_WORK[0].flows_dirs)  # type: ignore[index]
+    return _FLOWS
 
 
 def _check_files(items) -> list[tuple[int, list[Finding], set[str], bool, str | None]]:
@@ -307,15 +312,15 @@ def internal_error(shown: str, exc: BaseException) -> Finding:
 class _Checker:
     """Pages to read and check, handed out in batches as they come to worker processes forked on
     the first full batch (the secrets and the flow schemas are inherited, never pickled); results
-    in page order. With
-    one core, ``--jobs 1``, no fork, or fewer pages than a batch, pages are checked in process."""
+    in page order. With one core, ``--jobs 1``, no fork, or fewer pages than a batch, pages are
+    checked in process."""
 
     BATCH = 64
 
     def __init__(self, settings: Settings, secrets: dict[str, Secret], cache, jobs: int | None):
-        global _WORK
+        global _WORK, _FLOWS
 
-        _WORK = (settings, secrets, cache)
+        _WORK, _FLOWS = (settings, secrets, cache), None
         self.jobs = jobs or os.cpu_count() or 1
         self.parallel = self.jobs > 1 and hasattr(os, "fork")
         self.batch: list = []
@@ -325,36 +330,37 @@ class _Checker:
     def add(self, item) -> None:
         self.batch.append(item)
         if len(self.batch) >= self.BATCH:
+            if self.pool is None and self.parallel:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                _flows()  # before the fork: the workers inherit the schemas (and a bad folder stops here)
+                self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
             self._submit()
 
     def _submit(self) -> None:
-        if not self.batch:
-            return
-        if self.pool is None and self.parallel and (self.done or len(self.batch) >= self.BATCH):
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            _flows()  # before the fork: the workers inherit the schemas (and a bad folder stops here)
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
-        future = self.pool.submit(_check_files, self.batch) if self.pool is not None else None
-        self.done.append((future, self.batch))  # no future: checked in process when asked for
-        self.batch = []
+        if self.batch:
+            future = self.pool.submit(_check_files, self.batch) if self.pool is not None else None
+            self.done.append((future, self.batch))  # no future: checked in process when asked for
+            self.batch = []
 
     def results(self):
-        from .flows import FlowsError
-
         self._submit()
         for future, batch in self.done:
-            try:
-                yield from future.result() if future is not None else map(_check_file, batch)
-            except FlowsError:
-                raise
-            except Exception:  # noqa: BLE001 - a worker died (killed, out of memory): check here
-                yield from map(_check_file, batch)
+            yield from _batch_results(future, batch)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batch_results(future, batch) -> list:
+    if future is not None:
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - the worker died (killed, out of memory): check here
+            pass
+    return [_check_file(item) for item in batch]
 
 
 def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:

@@ -406,7 +406,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._deferred: list[str] = []  # pages checked in the background, logged at the end of the build
 
     def _close_background(self) -> None:
-        background, self._background = getattr(self, "_background", None), None
+        background, self._background = self._background, None
         if background is not None:
             background.close()
 
@@ -515,16 +515,15 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._pages += 1
         regenerate = self.config.mode == "regenerate"
         shown = page.file.src_uri
-        if self._background is not None and shown in self._background:
-            if not regenerate:
-                self._deferred.append(shown)  # collected at the end of the build
-                return markdown
-            checked = self._background.result(shown)
-            doc = self._read(page)
-            if isinstance(doc, Finding) or checked.digest == digest(doc):
-                return self._use(shown, checked, doc, markdown)
-            # the page changed on disk since the checker read it: check it here
+        background = self._background is not None and shown in self._background
+        if background and not regenerate:
+            self._deferred.append(shown)  # collected at the end of the build
+            return markdown
+        checked = self._background.result(shown) if background else None
         doc = self._read(page)
+        if checked is not None and (isinstance(doc, Finding) or checked.digest == digest(doc)):
+            return self._use(shown, checked, doc, markdown)
+        # not checked in the background, or the page changed on disk since: check it here
         if isinstance(doc, Finding):
             self._log(doc)
             return markdown

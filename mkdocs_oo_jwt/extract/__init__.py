@@ -36,8 +36,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
                 "counts 2, a quote or an admonition 1), so they were not checked")))
             continue
         if len(out.examples) + len(out.tokens) > max_samples:
-            _cut(out, max_samples)
-            break
+            break  # cut below
         if block.kind == "front_matter":
             meta = _front_matter(block.raw)
             page_flow = meta.get("flow") if isinstance(meta.get("flow"), str) else None
