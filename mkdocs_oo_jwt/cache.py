@@ -3,7 +3,8 @@
 An entry is keyed by the SHA-256 of the page's bytes; the whole cache is keyed by the tool version,
 the bytes of every flow schema, the settings and a slow one-way fingerprint of each configured
 secret (never the secret). A change of any of them starts the cache afresh. A file whose size and
-modification time are unchanged since its hash was taken is not read again (as git's index does).
+modification time are unchanged since it was read is not read again (as git's index does). A page
+that holds nothing to check is noted as such, not hashed: looking at it again costs no more.
 Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
 """
 
@@ -19,6 +20,7 @@ from . import __version__
 from .model import Finding, Location, Severity, Span
 
 FILE = "findings-v1.json"
+NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)
 
 
 def fingerprint(parts: list[bytes]) -> str:
@@ -34,13 +36,21 @@ def secret_fingerprint(value: str) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", value.encode(), b"mkdocs-oo-jwt cache v1", 20_000)
 
 
-def source_files() -> list[Path]:
-    """The tool's own code: a change of it (not only of its version) starts the cache afresh."""
-    return sorted(Path(__file__).resolve().parent.rglob("*.py"))
+def source_stamp() -> bytes:
+    """The tool's own code, by name, size and modification time of each module: a change of it
+    (not only of its version) starts the cache afresh."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    stamp = []
+    for folder in (root, *(entry.path for entry in os.scandir(root) if entry.is_dir() and not entry.name.startswith("_"))):
+        for entry in os.scandir(folder):
+            if entry.name.endswith(".py"):
+                stat = entry.stat()
+                stamp.append(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return "\n".join(sorted(stamp)).encode()
 
 
 def run_key(schema_files: list[Path], settings_repr: str, secrets: dict) -> str:
-    parts = [__version__.encode(), settings_repr.encode()]
+    parts = [__version__.encode(), source_stamp(), settings_repr.encode()]
     for path in sorted(schema_files):
         parts += [str(path).encode(), path.read_bytes()]
     for role in sorted(secrets):
@@ -67,27 +77,26 @@ class Cache:
     def hash(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    def known_hash(self, path: str, stat: os.stat_result) -> str | None:
-        seen = self.stats.get(str(path))
-        if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns and seen[2] in self.entries:
-            return seen[2]
+    def known(self, path: str, size: int, mtime_ns: int, shown: str) -> tuple[list[Finding], set[str]] | None:
+        """The findings of a file unchanged (same size and modification time) since it was read."""
+        seen = self.stats.get(path)
+        if seen and seen[0] == size and seen[1] == mtime_ns:
+            return self.get(seen[2], shown)
         return None
 
     def get(self, content_hash: str, shown: str) -> tuple[list[Finding], set[str]] | None:
+        if content_hash == NOTHING:
+            return [], set()
         entry = self.entries.get(content_hash)
         if entry is None:
             return None
         return [_finding(d, shown) for d in entry["findings"]], set(entry["unsigned"])
 
-    def put(self, path: str, stat: os.stat_result, content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
-        self.entries[content_hash] = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
-        self.stats[str(path)] = [stat.st_size, stat.st_mtime_ns, content_hash]
+    def put(self, path: str, stat: tuple[int, int], content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
+        if content_hash != NOTHING:
+            self.entries[content_hash] = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
+        self.stats[path] = [stat[0], stat[1], content_hash]
         self.dirty = True
-
-    def note_stat(self, path: str, stat: os.stat_result, content_hash: str) -> None:
-        if self.stats.get(str(path)) != [stat.st_size, stat.st_mtime_ns, content_hash]:
-            self.stats[str(path)] = [stat.st_size, stat.st_mtime_ns, content_hash]
-            self.dirty = True
 
     def save(self) -> None:
         if not self.dirty:

@@ -5,6 +5,7 @@ front ends (command, MkDocs plugin, fixer) call; nothing here prints.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from stat import S_ISREG
 from pathlib import Path
@@ -123,6 +124,12 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 def _read_bytes(file: str, shown: str, settings: Settings) -> bytes | Finding:
     """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
     opened non-blocking, looked at, and not read)."""
+    read = _read(file, shown, settings)
+    return read if isinstance(read, Finding) else read[0]
+
+
+def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, int]] | Finding:
+    """``_read_bytes`` with the (size, modification time) of the file as it was read."""
     limit = settings.max_page_bytes
     try:
         fd = os.open(file, _OPEN_FLAGS)
@@ -146,7 +153,7 @@ def _read_bytes(file: str, shown: str, settings: Settings) -> bytes | Finding:
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
     if len(data) > limit:  # grew since it was looked at
         return _too_big(shown, len(data), settings)
-    return data
+    return data, (stat.st_size, stat.st_mtime_ns)
 
 
 def _too_big(shown: str, size: int, settings: Settings) -> Finding:
@@ -165,39 +172,71 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
 
     Plain strings (a run over ten thousand pages should not pay for path objects); hidden folders
     are skipped and symbolic links to folders are not followed (no loops)."""
+    for file, shown, _ in discover_entries(paths):
+        yield file, shown
+
+
+def discover_entries(paths: Iterable[str]) -> Iterator[tuple[str, str, os.DirEntry | None]]:
+    """``discover`` with each page's directory entry (None for a file given by name), whose
+    ``stat()`` costs less than a ``stat`` of the path. Order as ``os.walk`` top-down with sorted
+    names: a folder's pages, then each subfolder's; a folder that cannot be listed is skipped."""
     for given in paths:
         if os.path.isdir(given):
             prefix = given if given.endswith(os.sep) else given + os.sep  # how os.walk joins
             shown_base = "" if given in (".", "./") else given.rstrip("/" + os.sep).replace(os.sep, "/") + "/"
-            # top-down with sorted names: a folder's pages, then its subfolders', in a stable order
-            for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.lower().endswith(PAGE_SUFFIXES):
-                        file = os.path.join(dirpath, name)
-                        yield file, shown_base + file[len(prefix) :].replace(os.sep, "/")
+            yield from _walk(prefix, shown_base)
         else:
-            yield given, given
+            yield given, given, None
 
 
-# A page can hold a sample only if its bytes contain one of these (or a flow endpoint): a JWT, a
-# "token" property or key, a directive, placeholder or front matter of this tool, a json fence.
-# Each group is looked for behind a shorter guard: most pages are scanned once per group, and a
-# scan of a page for bytes it does not hold is most of the cost.
-_NEEDLES = (
-    (b"eyJ", (b"eyJ",)),
-    (b"token", (b'"token"', b"'token'", b"token:")),
-    (b"jwt", (b"oo-jwt", b"oo_jwt")),
-    (b"json", (b"```json", b"``` json", b"~~~json")),
+def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
+    pages, subfolders = [], []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if _is_dir(entry):  # a link to a folder is neither walked nor a page
+                    if not entry.name.startswith(".") and not entry.is_symlink():
+                        subfolders.append(entry.name)
+                elif entry.name.lower().endswith(PAGE_SUFFIXES):
+                    pages.append(entry)
+    except OSError:
+        return
+    pages.sort(key=_name)
+    for entry in pages:
+        yield folder + entry.name, shown + entry.name, entry
+    for name in sorted(subfolders):
+        yield from _walk(folder + name + os.sep, shown + name + "/")
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link to itself: as os.walk, not a folder (and its read says why)
+        return False
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+# A page can hold a sample only if its bytes hold one of these marks (or a flow endpoint at the end
+# of a URL path). Each is one regular expression starting with a literal, which the regex engine
+# looks for as fast as ``bytes.find`` (a scan of a page for marks it does not hold is most of the
+# cost: most pages hold none).
+_SAMPLE_MARKS = (
+    re.compile(rb"eyJ"),  # a JWT
+    re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
+    re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
+    re.compile(rb"json(?<=```json|~~~json)|json(?<=``` json)"),  # a json fence
 )
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
     """A cheap look at the bytes: can this page hold an example or a token at all?"""
-    for guard, needles in _NEEDLES:
-        if guard in data and any(needle in data for needle in needles):
+    for mark in _SAMPLE_MARKS:
+        if mark.search(data):
             return True
-    return any(needle in data for needle in flows.endpoint_needles)
+    return flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None
 
 
 def check_paths(
@@ -211,47 +250,40 @@ def check_paths(
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
     core. Each page is read once and parsed at most once. The pages are handed to the workers in
     batches as they are found, so finding them and checking them overlap."""
-    from .cache import Cache, run_key, source_files
+    from .cache import Cache, run_key
 
     secrets = secrets_from_env(settings, environ)
     cache = None
     if cache_dir is not None:
         schema_files = [p for d in (bundled_schema_dir(), *settings.flows_dirs) for p in Path(d).glob("*.json")]
-        cache = Cache(cache_dir, run_key(schema_files + source_files(), repr(settings), secrets))
+        cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
+    known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     result = RunResult()
     per_page: list[list[Finding]] = []
     unsigned: set[str] = set()
-    todo: dict[int, tuple[str, os.stat_result]] = {}
+    files: dict[int, str] = {}
     checker = _Checker(settings, secrets, cache, jobs)
     try:
-        for index, (file, shown) in enumerate(discover(paths)):
+        for index, (file, shown, entry) in enumerate(discover_entries(paths)):
             result.pages.append(shown)
             per_page.append([])
-            try:
-                stat = os.stat(file)
-            except OSError as exc:
-                per_page[index].append(page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}"))
-                continue
-            if not S_ISREG(stat.st_mode):
-                per_page[index].append(page_problem(shown, "not a regular file: not read"))
-                continue
-            if stat.st_size > settings.max_page_bytes:
-                per_page[index].append(_too_big(shown, stat.st_size, settings))
-                continue
-            known = cache.known_hash(file, stat) if cache else None
-            hit = cache.get(known, shown) if known else None
-            if hit is not None:
-                per_page[index], roles = hit
-                unsigned |= roles
-            else:
-                todo[index] = (file, stat)
-                checker.add((index, file, shown))
-        for index, findings, roles, cacheable, content_hash in checker.results():
+            if known is not None:
+                try:
+                    stat = entry.stat() if entry is not None else os.stat(file)
+                    hit = known(file, stat.st_size, stat.st_mtime_ns, shown)
+                except OSError:
+                    hit = None  # said by the read
+                if hit is not None:
+                    per_page[index], roles = hit
+                    unsigned |= roles
+                    continue
+            files[index] = file
+            checker.add((index, file, shown))
+        for index, findings, roles, cacheable, content_hash, stat in checker.results():
             per_page[index] = findings
             unsigned |= roles
-            file, stat = todo[index]
-            if cache and content_hash and cacheable:
-                cache.put(file, stat, content_hash, findings, roles)
+            if cache and content_hash is not None and cacheable:
+                cache.put(files[index], stat, content_hash, findings, roles)
     finally:
         checker.close()
     if cache:
@@ -274,33 +306,40 @@ def _flows() -> FlowRegistry:
     return _FLOWS
 
 
-def _check_files(items) -> list[tuple[int, list[Finding], set[str], bool, str | None]]:
+Checked = tuple[int, list[Finding], set[str], bool, "str | None", "tuple[int, int] | None"]
+
+
+def _check_files(items) -> list[Checked]:
     return [_check_file(item) for item in items]
 
 
-def _check_file(item) -> tuple[int, list[Finding], set[str], bool, str | None]:
-    """Read one page, take its findings from the cache by content, or check it if it can hold a
-    sample: (index, findings, roles without a secret, cacheable, content hash)."""
+def _check_file(item) -> Checked:
+    """Read one page and check it if it can hold a sample (its findings taken from the cache by
+    content, if there): (index, findings, roles without a secret, cacheable, content hash or ""
+    for a page with nothing to check, (size, modification time) as read)."""
     index, file, shown = item[:3]
     settings, secrets, cache = _WORK  # type: ignore[misc]
-    data = _read_bytes(file, shown, settings)
-    if isinstance(data, Finding):
-        return index, [data], set(), False, None
+    read = _read(file, shown, settings)
+    if isinstance(read, Finding):
+        return index, [read], set(), False, None, None
+    data, stat = read
+    page = None
+    if not data.isascii() or b"\x00" in data:  # ASCII without NUL is a page as it stands
+        page = _decode(data, shown)  # a page that is not text is said, even with no sample
+        if isinstance(page, Finding):
+            return index, [page], set(), False, None, stat
+    flows = _flows()
+    if not may_hold_samples(data, flows):
+        return index, [], set(), True, "", stat
     content_hash = cache.hash(data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
-        return index, hit[0], hit[1], True, content_hash
-    page = _decode(data, shown)  # every page is decoded: a broken one is said, even with no sample
-    if isinstance(page, Finding):
-        return index, [page], set(), False, content_hash
-    flows = _flows()
-    if not may_hold_samples(data, flows):
-        return index, [], set(), True, content_hash
+        return index, hit[0], hit[1], True, content_hash, stat
     try:
-        report = check_page(page, settings, flows, secrets)
+        report = check_page(page or _decode(data, shown), settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
-        return index, [internal_error(shown, exc)], set(), False, content_hash
-    return index, report.findings, report.unsigned_roles, report.cacheable, content_hash
+        return index, [internal_error(shown, exc)], set(), False, content_hash, stat
+    return index, report.findings, report.unsigned_roles, report.cacheable, content_hash, stat
 
 
 def internal_error(shown: str, exc: BaseException) -> Finding:

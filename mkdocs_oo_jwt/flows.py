@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +63,6 @@ def bundled_schema_dir() -> Path:
 
 class FlowRegistry:
     def __init__(self, extra_dirs: tuple[Path, ...] = ()):
-        from referencing import Registry
-        from referencing.jsonschema import DRAFT202012
-
         schemas: dict[str, tuple[dict, Path]] = {}  # $id -> schema
         flows: dict[str, tuple[dict, Path]] = {}  # flow id -> schema
         bundled = self.bundled_dir = bundled_schema_dir()
@@ -87,22 +84,22 @@ class FlowRegistry:
                         schemas.pop(old[0]["$id"], None)
                     flows[flow_id] = (schema, path)
                 schemas[schema_id] = (schema, path)
-        # The dialect is fixed here (Draft 2020-12), so "$schema" is left out of the registered
-        # copies: a "$ref" then keeps the validator class of the referring schema (the lenient one).
-        self.registry = Registry().with_resources(
-            (sid, DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}))
-            for sid, (s, _) in schemas.items()
-        )
         self.flows: dict[str, Flow] = {fid: _flow(s, p) for fid, (s, p) in flows.items()}
         self._schemas = {sid: s for sid, (s, _) in schemas.items()}
-        # bytes that a page calling one of the endpoints must contain (for the engine's prefilter)
-        needles = {e.encode() for f in self.flows.values() for e in f.endpoints}
-        self.endpoint_needles = tuple(sorted(n for n in needles if not any(m != n and m in n for m in needles)))
+        # what a page calling one of the endpoints must contain (for the engine's prefilter): the
+        # endpoint at the end of a URL path, as attribution matches it (the path ends with it,
+        # trailing slashes aside): "/docbuilder/basic" or "/docbuilder.jar" is not a call
+        endpoints = sorted({e.rstrip("/").encode() for f in self.flows.values() for e in f.endpoints} - {b""})
+        self.endpoint_at_end = (
+            re.compile(b"(?:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
+        )
         self._validators: dict[tuple, Any] = {}
         # the bundled schemas are checked by the test suite; a user's are checked on every load
         self._check_schemas({sid: sp for sid, sp in schemas.items() if sp[1].parent != bundled})
 
     def _check_schemas(self, schemas: dict[str, tuple[dict, Path]]) -> None:
+        if not schemas:
+            return  # jsonschema is imported only when there is something to validate
         from jsonschema import Draft202012Validator
         from jsonschema.exceptions import SchemaError
 
@@ -122,6 +119,20 @@ class FlowRegistry:
                     raise FlowsError(
                         f"{path}: $ref {ref!r} resolves to no schema in the flows folders (never fetched)"
                     ) from None
+
+    @cached_property
+    def registry(self):
+        """Every schema in one ``referencing`` registry (built on the first validation: a run whose
+        pages hold no example never imports jsonschema)."""
+        from referencing import Registry
+        from referencing.jsonschema import DRAFT202012
+
+        # The dialect is fixed here (Draft 2020-12), so "$schema" is left out of the registered
+        # copies: a "$ref" then keeps the validator class of the referring schema (the lenient one).
+        return Registry().with_resources(
+            (sid, DRAFT202012.create_resource({k: v for k, v in s.items() if k != "$schema"}))
+            for sid, s in self._schemas.items()
+        )
 
     def get(self, flow_id: str | None) -> Flow | None:
         return self.flows.get(flow_id) if flow_id else None

@@ -135,3 +135,22 @@ def test_tokens_with_exp_are_not_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(settings_module.time, "time", lambda: 5_000_000_000)  # the clock passed exp
     rules = [f.rule for f in check_paths([str(tmp_path / "docs")], Settings(), environ=env, cache_dir=cache).findings]
     assert rules == ["token-expired"]
+
+
+def test_a_page_with_nothing_to_check_is_noted_not_read_again_until_it_changes(tree, monkeypatch):
+    cache = tree / ".oo-jwt-cache"
+    prose = tree / "docs" / "about.md"
+    prose.write_text("# About\n\nNothing to check here.\n", encoding="utf-8")
+    cold = run(tree, cache)
+    stored = json.loads((cache / "findings-v1.json").read_text())
+    assert len(stored["entries"]) == 1  # the conversion page's findings; the prose page has none to keep
+    assert stored["stats"][str(prose)][2] == ""  # noted as holding nothing to check
+    import mkdocs_oo_jwt.engine as engine
+
+    with monkeypatch.context() as m:
+        m.setattr(engine, "_read", lambda *a: pytest.fail("an unchanged page was read again"))
+        assert run(tree, cache) == cold
+    # the page now holds a stale token under an example: it is read and checked
+    token = jwt.encode({"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "http://old"}, SECRET, algorithm="HS256")
+    prose.write_text(PAGE.format(token=token), encoding="utf-8")
+    assert [(r[0], r[1]) for r in run(tree, cache)] == [("token-payload-mismatch", 12)] * 2  # about.md, then conversion.md

@@ -1,0 +1,87 @@
+"""The prefilter: a page is parsed only if its bytes can hold a sample; every page that can is
+checked (a page ruled out by mistake would be a silent hole in the check)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mkdocs_oo_jwt import engine
+from mkdocs_oo_jwt.engine import check_paths
+from mkdocs_oo_jwt.settings import Settings
+
+SECRET = "oo-jwt-test-secret-0123456789abcdef"
+
+REQUEST = """# Notes
+
+The request:
+
+    POST {path} HTTP/1.1
+    Host: documentserver
+    Content-Type: application/json
+
+    {{"filetype": "docx", "key": "k", "outputtype": "pdf"}}
+"""
+
+
+def run(tmp_path, pages: dict[str, str]) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """(findings as (page, rule, line), the pages that were parsed), checked in process."""
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    parsed = []
+    check_page = engine.check_page
+
+    def spy(page, *args):
+        parsed.append(page.path.rsplit("/", 1)[-1])
+        return check_page(page, *args)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(engine, "check_page", spy)
+    try:
+        result = check_paths([str(tmp_path)], Settings(), environ={}, jobs=1)
+    finally:
+        mp.undo()
+    return [(f.path.rsplit("/", 1)[-1], f.rule, f.location.line) for f in result.findings], sorted(parsed)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/ConvertService.ashx", "/ConvertService.ashx?shardkey=k", "/converter/", "https://ds.example.com/converter",
+     "/ConvertService.ashx#x"],
+)
+def test_a_request_to_an_endpoint_is_checked_with_no_other_mark(tmp_path, path):
+    findings, parsed = run(tmp_path, {"a.md": REQUEST.format(path=path)})
+    assert parsed == ["a.md"]
+    assert findings == [("a.md", "schema", 9)]  # no "url"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See [the builder](https://api.onlyoffice.com/docbuilder/basic) and run `docbuilder.jar`.\n",
+        "![result](/assets/images/docbuilder/result.png)\n",
+        REQUEST.format(path="/converter-old"),
+        REQUEST.format(path="/ConvertService.ashx.bak"),
+        "A token is a string; the Authorization header carries a JWT.\n",
+        "```js\nconst json = JSON.stringify(config);\n```\n",
+    ],
+)
+def test_a_page_that_cannot_hold_a_sample_is_not_parsed(tmp_path, text):
+    assert run(tmp_path, {"a.md": "# Page\n\n" + text}) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sample token: eyJhbGciOiJIUzI1NiJ9.e30.x\n",
+        '```js\nconst config = {"token": t};\n```\n',
+        "```js\nconst config = {'token': t};\n```\n",
+        "```js\nconst config = {token: t};\n```\n",
+        "<!-- oo-jwt: flow=conversion -->\n",
+        "```json\n{}\n```\n",
+        "``` json\n{}\n```\n",
+        "~~~json\n{}\n~~~\n",
+        "---\noo_jwt:\n  version: '7.1'\n---\n",
+    ],
+)
+def test_each_mark_of_a_sample_gets_a_page_parsed(tmp_path, text):
+    assert run(tmp_path, {"a.md": text})[1] == ["a.md"]
