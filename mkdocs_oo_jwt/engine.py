@@ -190,22 +190,25 @@ def discover_entries(paths: Iterable[str]) -> Iterator[tuple[str, str, os.DirEnt
 
 
 def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
-    pages, subfolders = [], []
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if _is_dir(entry):  # a link to a folder is neither walked nor a page
-                    if not entry.name.startswith(".") and not entry.is_symlink():
-                        subfolders.append(entry.name)
-                elif entry.name.lower().endswith(PAGE_SUFFIXES):
-                    pages.append(entry)
-    except OSError:
-        return
-    pages.sort(key=_name)
-    for entry in pages:
-        yield folder + entry.name, shown + entry.name, entry
-    for name in sorted(subfolders):
-        yield from _walk(folder + name + os.sep, shown + name + "/")
+    todo = [(folder, shown)]  # folders still to list, the next one last (no generator per level)
+    while todo:
+        folder, shown = todo.pop()
+        pages, subfolders = [], []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if _is_dir(entry):  # a link to a folder is neither walked nor a page
+                        if not entry.name.startswith(".") and not entry.is_symlink():
+                            subfolders.append(entry.name)
+                    elif entry.name.lower().endswith(PAGE_SUFFIXES):
+                        pages.append(entry)
+        except OSError:
+            continue
+        pages.sort(key=_name)
+        for entry in pages:
+            yield folder + entry.name, shown + entry.name, entry
+        subfolders.sort(reverse=True)
+        todo += [(folder + name + os.sep, shown + name + "/") for name in subfolders]
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -248,8 +251,8 @@ def check_paths(
 ) -> RunResult:
     """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
-    core. Each page is read once and parsed at most once. The pages are handed to the workers in
-    batches as they are found, so finding them and checking them overlap."""
+    core (see ``pipeline``). Each page is read once and parsed at most once."""
+    from . import pipeline
     from .cache import Cache, run_key
 
     secrets = secrets_from_env(settings, environ)
@@ -259,147 +262,29 @@ def check_paths(
         cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
     known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     result = RunResult()
-    per_page: list[list[Finding]] = []
+    seen: dict[int, tuple[str, list[Finding]]] = {}
     unsigned: set[str] = set()
-    files: dict[int, str] = {}
-    checker = _Checker(settings, secrets, cache, jobs)
-    try:
-        for index, (file, shown, entry) in enumerate(discover_entries(paths)):
-            result.pages.append(shown)
-            per_page.append([])
-            if known is not None:
-                try:
-                    stat = entry.stat() if entry is not None else os.stat(file)
-                    hit = known(file, stat.st_size, stat.st_mtime_ns, shown)
-                except OSError:
-                    hit = None  # said by the read
-                if hit is not None:
-                    per_page[index], roles = hit
-                    unsigned |= roles
-                    continue
-            files[index] = file
-            checker.add((index, file, shown))
-        for index, findings, roles, cacheable, content_hash, stat in checker.results():
-            per_page[index] = findings
-            unsigned |= roles
-            if cache and content_hash is not None and cacheable:
-                cache.put(files[index], stat, content_hash, findings, roles)
-    finally:
-        checker.close()
+    for index, file, shown, findings, roles, cacheable, content_hash, stat, _ in pipeline.pages(
+        paths, settings, secrets, cache, known, jobs
+    ):
+        seen[index] = shown, findings
+        unsigned |= roles
+        if cache and content_hash is not None and cacheable:
+            cache.put(file, stat, content_hash, findings, roles)
     if cache:
         cache.save()
-    result.findings = [f for findings in per_page for f in findings]
+    for index in range(len(seen)):
+        shown, findings = seen[index]
+        result.pages.append(shown)
+        result.findings.extend(findings)
     result.notices.extend(run_notices(secrets, unsigned))
     return result
-
-
-_WORK: tuple | None = None  # (settings, secrets, cache) for worker processes, inherited by fork
-_FLOWS: FlowRegistry | None = None  # the run's flows, loaded once per run (workers inherit them)
-
-
-def _flows() -> FlowRegistry:
-    """The run's flows: loaded on the first page that needs them, or before the workers fork."""
-    global _FLOWS
-
-    if _FLOWS is None:
-        _FLOWS = load_flows(_WORK[0].flows_dirs)  # type: ignore[index]
-    return _FLOWS
-
-
-Checked = tuple[int, list[Finding], set[str], bool, "str | None", "tuple[int, int] | None"]
-
-
-def _check_files(items) -> list[Checked]:
-    return [_check_file(item) for item in items]
-
-
-def _check_file(item) -> Checked:
-    """Read one page and check it if it can hold a sample (its findings taken from the cache by
-    content, if there): (index, findings, roles without a secret, cacheable, content hash or ""
-    for a page with nothing to check, (size, modification time) as read)."""
-    index, file, shown = item[:3]
-    settings, secrets, cache = _WORK  # type: ignore[misc]
-    read = _read(file, shown, settings)
-    if isinstance(read, Finding):
-        return index, [read], set(), False, None, None
-    data, stat = read
-    page = None
-    if not data.isascii() or b"\x00" in data:  # ASCII without NUL is a page as it stands
-        page = _decode(data, shown)  # a page that is not text is said, even with no sample
-        if isinstance(page, Finding):
-            return index, [page], set(), False, None, stat
-    flows = _flows()
-    if not may_hold_samples(data, flows):
-        return index, [], set(), True, "", stat
-    content_hash = cache.hash(data) if cache else None
-    hit = cache.get(content_hash, shown) if cache else None
-    if hit is not None:
-        return index, hit[0], hit[1], True, content_hash, stat
-    try:
-        report = check_page(page or _decode(data, shown), settings, flows, secrets)
-    except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
-        return index, [internal_error(shown, exc)], set(), False, content_hash, stat
-    return index, report.findings, report.unsigned_roles, report.cacheable, content_hash, stat
 
 
 def internal_error(shown: str, exc: BaseException) -> Finding:
     """A finding for a checker failure: the exception's type only (its text might quote the page)."""
     return Finding("internal-error", Severity.ERROR, shown, Location(1, 1, 1, 1),
                    f"the checker failed on this page ({exc.__class__.__name__}); the other pages were checked")
-
-
-class _Checker:
-    """Pages to read and check, handed out in batches as they come to worker processes forked on
-    the first full batch (the secrets and the flow schemas are inherited, never pickled); results
-    in page order. With one core, ``--jobs 1``, no fork, or fewer pages than a batch, pages are
-    checked in process."""
-
-    BATCH = 64
-
-    def __init__(self, settings: Settings, secrets: dict[str, Secret], cache, jobs: int | None):
-        global _WORK, _FLOWS
-
-        _WORK, _FLOWS = (settings, secrets, cache), None
-        self.jobs = jobs or os.cpu_count() or 1
-        self.parallel = self.jobs > 1 and hasattr(os, "fork")
-        self.batch: list = []
-        self.done: list = []  # (future or None, batch), in page order
-        self.pool = None
-
-    def add(self, item) -> None:
-        self.batch.append(item)
-        if len(self.batch) >= self.BATCH:
-            if self.pool is None and self.parallel:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                _flows()  # before the fork: the workers inherit the schemas (and a bad folder stops here)
-                self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
-            self._submit()
-
-    def _submit(self) -> None:
-        if self.batch:
-            future = self.pool.submit(_check_files, self.batch) if self.pool is not None else None
-            self.done.append((future, self.batch))  # no future: checked in process when asked for
-            self.batch = []
-
-    def results(self):
-        self._submit()
-        for future, batch in self.done:
-            yield from _batch_results(future, batch)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _batch_results(future, batch) -> list:
-    if future is not None:
-        try:
-            return future.result()
-        except Exception:  # noqa: BLE001 - the worker died (killed, out of memory): check here
-            pass
-    return [_check_file(item) for item in batch]
 
 
 def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:

@@ -576,24 +576,37 @@ def test_fix_survives_a_hostile_page_and_fixes_the_others(env, run, data):
     assert sorted(p.name for p in docs.iterdir()) == ["a.md", "z.md"]  # no temporary file left
 
 
-def _die_on_second_batch(items):
-    """A worker's task that dies (as one the OOM killer took) on the batch starting at page 64."""
-    if items[0][0] == 64:
+# A looker or a checker that dies, as one the OOM killer took (module functions: a checker's task
+# is pickled by name). Only in a forked process: the main process's fallback runs the real thing.
+_MAIN_PID = os.getpid()
+_REAL: dict = {}
+
+
+def _looker_dies_at_page_64(index, *args):
+    if os.getpid() != _MAIN_PID and index == 64:
         os._exit(9)
-    from mkdocs_oo_jwt import engine
-
-    return [engine._check_file(item) for item in items]
+    return _REAL["_look"](index, *args)
 
 
-def test_when_a_worker_dies_its_pages_are_checked_in_the_main_process(env, run, monkeypatch):
+def _checker_dies(batch):
+    if os.getpid() != _MAIN_PID:
+        os._exit(9)
+    return _REAL["_check_batch"](batch)
+
+
+@pytest.mark.parametrize("stage, dying", [("_look", _looker_dies_at_page_64), ("_check_batch", _checker_dies)])
+def test_when_a_worker_dies_its_pages_are_checked_in_the_main_process(env, run, monkeypatch, stage, dying):
     for i in range(200):
         (env / f"p{i:03}.md").write_text(MY_PAGE if i % 3 else NEIGHBOUR, encoding="utf-8")
     alone = run("check", "--no-cache", "--jobs", "1", "--format", "json", ".")
-    from mkdocs_oo_jwt import engine
+    from mkdocs_oo_jwt import pipeline
 
-    monkeypatch.setattr(engine, "_check_files", _die_on_second_batch)
+    monkeypatch.setitem(_REAL, stage, getattr(pipeline, stage))
+    monkeypatch.setattr(pipeline, stage, dying)
+    monkeypatch.setattr(sys.modules[__name__], "_MAIN_PID", os.getpid())
     workers = run("check", "--no-cache", "--jobs", "2", "--format", "json", ".")
     assert workers.rc == alone.rc == 1
     assert json.loads(workers.out)["findings"] == json.loads(alone.out)["findings"]
+    assert json.loads(workers.out)["summary"] == json.loads(alone.out)["summary"]
     assert len(json.loads(alone.out)["findings"]) >= 67
     assert "Traceback" not in workers.err

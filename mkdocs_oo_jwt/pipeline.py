@@ -1,0 +1,266 @@
+"""How a run's pages get checked, in two stages, on every core.
+
+Looking (light): each page is found, read, looked at (text? can it hold a sample?), hashed if it
+can, and its findings taken from the cache if they are there. Checking (heavy): a page that can
+hold a sample and is not in the cache is parsed and checked.
+
+On a machine with more than one core, a *looker* process (a fork made before anything heavy is
+imported) walks the tree and looks at every page, and streams what it saw back through a pipe.
+Meanwhile the main process imports the checking machinery (markdown-it, tree-sitter, PyJWT,
+jsonschema) once, on the first page to check, then forks the *checkers*, which inherit it (and
+the secrets and flow schemas: nothing secret is ever pickled). The import overlaps the looking and
+is paid once, not once per worker. A looker or checker that dies (killed, out of memory) costs
+only time: its pages are looked at or checked again in the main process. With one core,
+``--jobs 1`` or no ``fork``, both stages run in the main process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from typing import Iterable, Iterator
+
+from . import engine
+from .flows import FlowRegistry, load_flows
+from .model import Finding
+from .settings import Secret, Settings
+
+# (index, file, shown, findings or None when the page is still to be checked, roles without a
+# secret, cacheable, content hash ("" for a page with nothing to check; None: not cacheable),
+# (size, modification time) as read or None, the page's bytes when it is to be checked).
+# Plain tuples: ten thousand of them cross a pipe.
+Looked = tuple
+
+LOOK_BATCH = 64  # pages per message from the looker
+CHECK_BATCH = 4  # pages to check per task (a page to check costs a hundred times a page to look at)
+FORK_AT = 16  # pages to check before the checkers are forked (fewer are checked in the main process)
+PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports
+
+
+_RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
+
+
+def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known, jobs: int | None) -> Iterator[Looked]:
+    """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
+    particular order (each carries its index)."""
+    global _RUN
+
+    # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
+    _RUN = (settings, secrets, cache, known, load_flows(settings.flows_dirs))
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and hasattr(os, "fork"):
+        yield from _Parallel(jobs).run(list(paths))
+    else:
+        for looked in _looks(paths):
+            yield looked if looked[3] is not None else _check(looked)
+
+
+def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
+    """Look at every page from the ``start``-th on (the ones before are found, not read)."""
+    for index, (file, shown, entry) in enumerate(engine.discover_entries(paths)):
+        if index >= start:
+            yield _look(index, file, shown, entry)
+
+
+def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looked:
+    settings, _, cache, known, flows = _RUN  # type: ignore[misc]
+    if known is not None:
+        try:
+            stat = entry.stat() if entry is not None else os.stat(file)
+            hit = known(file, stat.st_size, stat.st_mtime_ns, shown)
+        except OSError:
+            hit = None  # the read says why
+        if hit is not None:
+            return index, file, shown, hit[0], hit[1], False, None, None, None  # cached already
+    read = engine._read(file, shown, settings)
+    if isinstance(read, Finding):
+        return index, file, shown, [read], set(), False, None, None, None
+    data, stat = read
+    if not data.isascii() or b"\x00" in data:  # ASCII without NUL is text as it stands
+        page = engine._decode(data, shown)  # a page that is not text is said, even with no sample
+        if isinstance(page, Finding):
+            return index, file, shown, [page], set(), False, None, stat, None
+    if not engine.may_hold_samples(data, flows):
+        return index, file, shown, [], set(), True, "", stat, None
+    content_hash = cache.hash(data) if cache else None
+    hit = cache.get(content_hash, shown) if cache else None
+    if hit is not None:
+        return index, file, shown, hit[0], hit[1], True, content_hash, stat, None
+    return index, file, shown, None, set(), True, content_hash, stat, data
+
+
+def _check(looked: Looked) -> Looked:
+    index, file, shown, _, _, _, content_hash, stat, data = looked
+    settings, secrets, _, _, flows = _RUN  # type: ignore[misc]
+    try:
+        page = engine._decode(data, shown)  # text: looked at already
+        report = engine.check_page(page, settings, flows, secrets)
+    except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
+        return index, file, shown, [engine.internal_error(shown, exc)], set(), False, content_hash, stat, None
+    return index, file, shown, report.findings, report.unsigned_roles, report.cacheable, content_hash, stat, None
+
+
+def _check_batch(batch: list[Looked]) -> list[Looked]:
+    return [_check(looked) for looked in batch]
+
+
+def load_checking(flows: FlowRegistry) -> None:
+    """Import and build what checking a page needs, so that processes forked after inherit it."""
+    from . import attribution, pairing, rules, signing  # noqa: F401
+    from .extract import extract  # noqa: F401
+    from .extract.markdown import markdown_parser
+    from .extract.treesitter import parser
+    from .flows import _lenient_validator
+    from .tokens import decode  # noqa: F401
+
+    import jwt  # noqa: F401
+    from jsonschema.exceptions import best_match  # noqa: F401
+
+    markdown_parser()
+    for language in ("json", "javascript", "typescript", "tsx"):
+        parser(language)
+    _lenient_validator()
+    flows.registry  # noqa: B018 - built here, inherited by the checkers
+
+
+class _Parallel:
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = None
+        self.loaded = False
+        self.futures: list = []  # (future or None, batch)
+
+    def run(self, paths: list[str]) -> Iterator[Looked]:
+        received = 0
+        # a warm run looks in process: mostly a stat and a look-up per page, less than a fork costs
+        looker = _Looker(paths) if _RUN[3] is None else _LookHere(paths)  # type: ignore[index]
+        try:
+            todo: list[Looked] = []
+            for batch in looker.batches():
+                received += len(batch)
+                for looked in batch:
+                    if looked[3] is not None:
+                        yield looked
+                        continue
+                    todo.append(looked)
+                    if len(todo) >= (CHECK_BATCH if self.pool else FORK_AT):
+                        self._submit(todo)
+                        todo = []
+            if not looker.finished:  # it died: look at the rest here
+                for looked in _looks(paths, received):
+                    if looked[3] is not None:
+                        yield looked
+                    else:
+                        todo.append(looked)
+            if self.pool is not None:
+                self._submit(todo)
+            else:
+                self.futures.append((None, todo))  # too few to fork for: checked here
+            for future, batch in self.futures:
+                yield from _batch_results(future, batch)
+        finally:
+            looker.close()
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, batch: list[Looked]) -> None:
+        if not batch:
+            return
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            load_checking(_RUN[4])  # type: ignore[index]
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        for start in range(0, len(batch), CHECK_BATCH):
+            part = batch[start : start + CHECK_BATCH]
+            self.futures.append((self.pool.submit(_check_batch, part), part))
+
+
+def _batch_results(future, batch: list[Looked]) -> list[Looked]:
+    if future is not None:
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - the checker died (killed, out of memory): check here
+            pass
+    return _check_batch(batch)
+
+
+class _LookHere:
+    """The pages looked at in the main process, in batches as a looker sends them."""
+
+    finished = True
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+
+    def batches(self) -> Iterator[list[Looked]]:
+        batch: list[Looked] = []
+        for looked in _looks(self.paths):
+            batch.append(looked)
+            if len(batch) >= LOOK_BATCH:
+                yield batch
+                batch = []
+        yield batch
+
+    def close(self) -> None:
+        pass
+
+
+class _Looker:
+    """A forked process that looks at every page and sends batches of what it saw, then None."""
+
+    def __init__(self, paths: list[str]):
+        self.finished = False
+        read, write = os.pipe()
+        try:
+            import fcntl
+
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except (ImportError, AttributeError, OSError):
+            pass  # a smaller pipe: the looker may wait for the main process now and then
+        self.pid = os.fork()
+        if self.pid == 0:  # the looker
+            code = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    batch: list[Looked] = []
+                    for looked in _looks(paths):
+                        batch.append(looked)
+                        if len(batch) >= LOOK_BATCH:
+                            pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                            out.flush()
+                            batch = []
+                    pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(None, out)
+                code = 0
+            except BaseException:  # noqa: BLE001 - said by the main process, which looks again
+                pass
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.stream = os.fdopen(read, "rb")
+
+    def batches(self) -> Iterator[list[Looked]]:
+        while True:
+            try:
+                batch = pickle.load(self.stream)
+            except Exception:  # noqa: BLE001 - EOF or a torn message: the looker died
+                return
+            if batch is None:
+                self.finished = True
+                return
+            yield batch
+
+    def close(self) -> None:
+        self.stream.close()
+        if self.pid:
+            try:
+                if not self.finished:
+                    os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
