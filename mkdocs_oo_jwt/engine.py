@@ -4,6 +4,7 @@ front ends (command, MkDocs plugin, fixer) call; nothing here prints.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -252,33 +253,66 @@ def check_paths(
     """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
     core (see ``pipeline``). Each page is read once and parsed at most once."""
-    from . import pipeline
-    from .cache import Cache, run_key
+    from .cache import Cache, run_key, tree_stamp
 
     secrets = secrets_from_env(settings, environ)
-    cache = None
+    paths = list(paths)
+    cache = scope = None
     if cache_dir is not None:
         schema_files = [p for d in (bundled_schema_dir(), *settings.flows_dirs) for p in Path(d).glob("*.json")]
         cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
+        scope = json.dumps([os.getcwd(), paths])
+        record = cache.record(scope)
+        if record is not None:
+            stamps = _stamps(paths)
+            if stamps is not None and tree_stamp(stamps) == record["tree"]:  # nothing changed since
+                result = RunResult(pages=[shown for shown, _, _ in stamps], findings=cache.recorded_findings(record))
+                result.notices.extend(run_notices(secrets, set(record["unsigned"])))
+                return result
+        cache.load()
+    from . import pipeline
+
     known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     result = RunResult()
-    seen: dict[int, tuple[str, list[Finding]]] = {}
+    seen: dict[int, tuple[str, list[Finding], tuple[int, int] | None]] = {}
     unsigned: set[str] = set()
-    for index, file, shown, findings, roles, cacheable, content_hash, stat, _ in pipeline.pages(
+    recordable = cache is not None
+    for index, file, shown, findings, roles, keep, content_hash, stat, _ in pipeline.pages(
         paths, settings, secrets, cache, known, jobs
     ):
-        seen[index] = shown, findings
+        seen[index] = shown, findings, stat
         unsigned |= roles
-        if cache and content_hash is not None and cacheable:
+        if keep == pipeline.NEW and cache:
             cache.put(file, stat, content_hash, findings, roles)
-    if cache:
-        cache.save()
+        elif keep == pipeline.NO:
+            recordable = False
+    stamps = []
     for index in range(len(seen)):
-        shown, findings = seen[index]
+        shown, findings, stat = seen[index]
         result.pages.append(shown)
         result.findings.extend(findings)
+        if stat is None:
+            recordable = False
+        elif recordable:
+            stamps.append((shown, *stat))
+    if cache:
+        cache.save()
+        if recordable:  # every page's findings hold as long as no page changes
+            cache.save_record(scope, tree_stamp(stamps), result.findings, unsigned)
     result.notices.extend(run_notices(secrets, unsigned))
     return result
+
+
+def _stamps(paths: list[str]) -> list[tuple[str, int, int]] | None:
+    """(path as reported, size, modification time) of every page, or None if one cannot be looked at."""
+    stamps = []
+    for file, shown, entry in discover_entries(paths):
+        try:
+            stat = entry.stat() if entry is not None else os.stat(file)
+        except OSError:
+            return None
+        stamps.append((shown, stat.st_size, stat.st_mtime_ns))
+    return stamps
 
 
 def internal_error(shown: str, exc: BaseException) -> Finding:

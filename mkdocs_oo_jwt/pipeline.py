@@ -27,10 +27,12 @@ from .model import Finding
 from .settings import Secret, Settings
 
 # (index, file, shown, findings or None when the page is still to be checked, roles without a
-# secret, cacheable, content hash ("" for a page with nothing to check; None: not cacheable),
-# (size, modification time) as read or None, the page's bytes when it is to be checked).
-# Plain tuples: ten thousand of them cross a pipe.
+# secret, keep, content hash ("" for a page with nothing to check), (size, modification time) as
+# read or None, the page's bytes when it is to be checked). Plain tuples: ten thousand of them
+# cross a pipe. keep: NEW findings to put in the cache, KNOWN taken from it by the page's stat,
+# or NO (they depend on the clock, or the page could not be read).
 Looked = tuple
+NEW, KNOWN, NO = 1, 2, 0
 
 LOOK_BATCH = 64  # pages per message from the looker
 CHECK_BATCH = 4  # pages to check per task (a page to check costs a hundred times a page to look at)
@@ -72,22 +74,22 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
         except OSError:
             hit = None  # the read says why
         if hit is not None:
-            return index, file, shown, hit[0], hit[1], False, None, None, None  # cached already
+            return index, file, shown, hit[0], hit[1], KNOWN, None, (stat.st_size, stat.st_mtime_ns), None
     read = engine._read(file, shown, settings)
     if isinstance(read, Finding):
-        return index, file, shown, [read], set(), False, None, None, None
+        return index, file, shown, [read], set(), NO, None, None, None
     data, stat = read
     if not data.isascii() or b"\x00" in data:  # ASCII without NUL is text as it stands
         page = engine._decode(data, shown)  # a page that is not text is said, even with no sample
         if isinstance(page, Finding):
-            return index, file, shown, [page], set(), False, None, stat, None
+            return index, file, shown, [page], set(), NO, None, stat, None
     if not engine.may_hold_samples(data, flows):
-        return index, file, shown, [], set(), True, "", stat, None
+        return index, file, shown, [], set(), NEW, "", stat, None
     content_hash = cache.hash(data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
-        return index, file, shown, hit[0], hit[1], True, content_hash, stat, None
-    return index, file, shown, None, set(), True, content_hash, stat, data
+        return index, file, shown, hit[0], hit[1], NEW, content_hash, stat, None
+    return index, file, shown, None, set(), NEW, content_hash, stat, data
 
 
 def _check(looked: Looked) -> Looked:
@@ -97,8 +99,9 @@ def _check(looked: Looked) -> Looked:
         page = engine._decode(data, shown)  # text: looked at already
         report = engine.check_page(page, settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
-        return index, file, shown, [engine.internal_error(shown, exc)], set(), False, content_hash, stat, None
-    return index, file, shown, report.findings, report.unsigned_roles, report.cacheable, content_hash, stat, None
+        return index, file, shown, [engine.internal_error(shown, exc)], set(), NO, content_hash, stat, None
+    keep = NEW if report.cacheable else NO
+    return index, file, shown, report.findings, report.unsigned_roles, keep, content_hash, stat, None
 
 
 def _check_batch(batch: list[Looked]) -> list[Looked]:
@@ -128,7 +131,6 @@ class _Parallel:
     def __init__(self, jobs: int):
         self.jobs = jobs
         self.pool = None
-        self.loaded = False
         self.futures: list = []  # (future or None, batch)
 
     def run(self, paths: list[str]) -> Iterator[Looked]:
