@@ -11,7 +11,8 @@ jsonschema) once, on the first page to check, then forks the *checkers*, which i
 the secrets and flow schemas: nothing secret is ever pickled). The import overlaps the looking and
 is paid once, not once per worker. A looker or checker that dies (killed, out of memory) costs
 only time: its pages are looked at or checked again in the main process. With one core,
-``--jobs 1`` or no ``fork``, both stages run in the main process.
+``--jobs 1``, no ``fork``, or other threads running (a fork would copy their locks, not them),
+both stages run in the main process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 from typing import Iterable, Iterator
 
 from . import engine
@@ -51,7 +53,8 @@ def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], 
     # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
     _RUN = (settings, secrets, cache, known, load_flows(settings.flows_dirs))
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and hasattr(os, "fork"):
+    threading = sys.modules.get("threading")  # a fork copies no other thread, nor the locks they hold
+    if jobs > 1 and hasattr(os, "fork") and (threading is None or threading.active_count() == 1):
         yield from _Parallel(jobs).run(list(paths))
     else:
         for looked in _looks(paths):

@@ -3,6 +3,8 @@ checked (a page ruled out by mistake would be a silent hole in the check)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mkdocs_oo_jwt import engine
@@ -85,3 +87,46 @@ def test_a_page_that_cannot_hold_a_sample_is_not_parsed(tmp_path, text):
 )
 def test_each_mark_of_a_sample_gets_a_page_parsed(tmp_path, text):
     assert run(tmp_path, {"a.md": text})[1] == ["a.md"]
+
+
+def test_a_run_from_a_program_with_threads_checks_in_process_with_the_same_findings(tmp_path):
+    """A fork copies no other thread, nor the locks it holds: with threads running, no process is
+    forked (a page read or checked in a forked process leaves a mark) and the findings are the same."""
+    import threading
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(40):
+        (docs / f"p{i:02}.md").write_text(REQUEST.format(path="/converter"), encoding="utf-8")
+    main_pid = os.getpid()
+    mark = tmp_path / "forked"
+
+    def only_here(function):
+        def wrapper(*args):
+            if os.getpid() != main_pid:
+                mark.touch()
+            return function(*args)
+        return wrapper
+
+    def run(threads: bool):
+        mp = pytest.MonkeyPatch()
+        mp.setattr(engine, "check_page", only_here(engine.check_page))
+        mp.setattr(engine, "_read", only_here(engine._read))
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        if threads:
+            other.start()
+        try:
+            return check_paths([str(docs)], Settings(), environ={}, jobs=2)
+        finally:
+            stop.set()
+            if threads:
+                other.join()
+            mp.undo()
+
+    alone = run(threads=False)
+    assert mark.exists()  # the looker and checkers did run in forked processes
+    mark.unlink()
+    with_threads = run(threads=True)
+    assert not mark.exists()
+    assert [f.rule for f in with_threads.findings] == [f.rule for f in alone.findings] == ["schema"] * 40
