@@ -2,9 +2,10 @@
 
 An entry is keyed by the SHA-256 of the page's bytes; the whole cache is keyed by the tool version
 and code, the bytes of every flow schema, the settings and a slow one-way fingerprint of each
-configured secret (never the secret). A change of any of them starts the cache afresh. A file whose size and
-modification time are unchanged since it was read is not read again (as git's index does). A page
-that holds nothing to check is noted as such, not hashed: looking at it again costs no more.
+configured secret (never the secret). A change of any of them starts the cache afresh. A file
+whose size and modification time are unchanged since it was read is not read again (as git's index
+does). A page that holds nothing to check is noted as such, not hashed: looking at it again costs
+no more.
 Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
 
 The last run over the same paths from the same folder is kept too, with a digest of every page's

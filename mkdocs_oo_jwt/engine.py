@@ -113,24 +113,16 @@ def page_problem(path: str, message: str, line: int = 1, column: int = 1) -> Fin
 
 def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
     """A page from disk, or the finding that says why it cannot be checked."""
-    data = _read_bytes(str(path), shown, settings)
-    if isinstance(data, Finding):
-        return data
-    return _decode(data, shown)
+    read = _read(str(path), shown, settings)
+    return read if isinstance(read, Finding) else _decode(read[0], shown)
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _read_bytes(file: str, shown: str, settings: Settings) -> bytes | Finding:
-    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
-    opened non-blocking, looked at, and not read)."""
-    read = _read(file, shown, settings)
-    return read if isinstance(read, Finding) else read[0]
-
-
 def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, int]] | Finding:
-    """``_read_bytes`` with the (size, modification time) of the file as it was read."""
+    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
+    opened non-blocking, looked at, and not read), with its (size, modification time) as read."""
     limit = settings.max_page_bytes
     try:
         fd = os.open(file, _OPEN_FLAGS)
@@ -212,6 +204,11 @@ def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
         todo += [(folder + name + os.sep, shown + name + "/") for name in subfolders]
 
 
+def page_stat(file: str, entry: os.DirEntry | None) -> os.stat_result:
+    """The stat of a page as ``discover_entries`` found it (from its directory entry if it has one)."""
+    return entry.stat() if entry is not None else os.stat(file)
+
+
 def _is_dir(entry: os.DirEntry) -> bool:
     try:
         return entry.is_dir()
@@ -276,7 +273,7 @@ def check_paths(
     result = RunResult()
     seen: dict[int, tuple[str, list[Finding], tuple[int, int] | None]] = {}
     unsigned: set[str] = set()
-    recordable = cache is not None
+    recordable = cache is not None  # no page read in vain, none with findings that depend on the clock
     for index, file, shown, findings, roles, keep, content_hash, stat, _ in pipeline.pages(
         paths, settings, secrets, cache, known, jobs
     ):
@@ -286,19 +283,13 @@ def check_paths(
             cache.put(file, stat, content_hash, findings, roles)
         elif keep == pipeline.NO:
             recordable = False
-    stamps = []
-    for index in range(len(seen)):
-        shown, findings, stat = seen[index]
-        result.pages.append(shown)
-        result.findings.extend(findings)
-        if stat is None:
-            recordable = False
-        elif recordable:
-            stamps.append((shown, *stat))
+    pages = [seen[index] for index in range(len(seen))]
+    result.pages = [shown for shown, _, _ in pages]
+    result.findings = [f for _, findings, _ in pages for f in findings]
     if cache:
         cache.save()
         if recordable:  # every page's findings hold as long as no page changes
-            cache.save_record(scope, tree_stamp(stamps), result.findings, unsigned)
+            cache.save_record(scope, tree_stamp([(shown, *stat) for shown, _, stat in pages]), result.findings, unsigned)
     result.notices.extend(run_notices(secrets, unsigned))
     return result
 
@@ -308,7 +299,7 @@ def _stamps(paths: list[str]) -> list[tuple[str, int, int]] | None:
     stamps = []
     for file, shown, entry in discover_entries(paths):
         try:
-            stat = entry.stat() if entry is not None else os.stat(file)
+            stat = page_stat(file, entry)
         except OSError:
             return None
         stamps.append((shown, stat.st_size, stat.st_mtime_ns))

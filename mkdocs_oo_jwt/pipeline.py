@@ -72,7 +72,7 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     settings, _, cache, known, flows = _RUN  # type: ignore[misc]
     if known is not None:
         try:
-            stat = entry.stat() if entry is not None else os.stat(file)
+            stat = engine.page_stat(file, entry)
             hit = known(file, stat.st_size, stat.st_mtime_ns, shown)
         except OSError:
             hit = None  # the read says why
