@@ -180,7 +180,11 @@ class _Parallel:
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
         for start in range(0, len(batch), CHECK_BATCH):
             part = batch[start : start + CHECK_BATCH]
-            self.futures.append((self.pool.submit(_check_batch, part), part))
+            try:
+                future = self.pool.submit(_check_batch, part)
+            except Exception:  # noqa: BLE001 - the pool broke (a checker died): checked here
+                future = None
+            self.futures.append((future, part))
 
 
 def _batch_results(future, batch: list[Looked]) -> list[Looked]:
