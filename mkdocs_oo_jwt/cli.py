@@ -7,22 +7,18 @@ a file, and 2 when no secret is configured.
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
-from dataclasses import replace
-from pathlib import Path
 
 from . import __version__
+
+# Only what every run needs is imported here: a `check` that the last run's record answers
+# (see ``replay``) imports little else.
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors: one line, exit 2
-        self.exit(2, f"oo-jwt: error: {message}\n")
-
-
-def _common_options(command: argparse.ArgumentParser, report: str | None = None) -> None:
+def _common_options(command, report: str | None = None) -> None:
     """The options `check` and `fix` share."""
     command.add_argument("--format", choices=FORMATS, default="text", help=report)
     command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
@@ -33,7 +29,15 @@ def _common_options(command: argparse.ArgumentParser, report: str | None = None)
     command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse
+
+    from .replay import DEFAULT_FOLDER
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str):  # usage errors: one line, exit 2
+            self.exit(2, f"oo-jwt: error: {message}\n")
+
     parser = _Parser(prog="oo-jwt", description="Lint the JSON examples and sample JWTs of API docs.")
     parser.add_argument("--version", action="version", version=f"oo-jwt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check pages and report findings")
     check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     _common_options(check)
-    check.add_argument("--cache-dir", default=".oo-jwt-cache", metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
+    check.add_argument("--cache-dir", default=DEFAULT_FOLDER, metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
 
@@ -61,15 +65,36 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def load_settings(config: str | None):
-    from .settings import Settings, load_mkdocs_yml, load_pyproject, ConfigError
+    """The settings from ``config`` (a pyproject.toml or mkdocs.yml), else ./pyproject.toml, else the defaults."""
+    from pathlib import Path
+
+    from .settings import ConfigError, Settings, load_mkdocs_yml, load_pyproject
 
     if config:
         path = Path(config)
         if not path.is_file():
             raise ConfigError(f"{config}: config file not found")
-        return load_mkdocs_yml(path) if path.suffix in (".yml", ".yaml") else load_pyproject(path)
-    default = Path("pyproject.toml")
+        return load_mkdocs_yml(path) if _is_mkdocs_yml(config) else load_pyproject(path)
+    default = Path(DEFAULT_CONFIG)
     return load_pyproject(default) if default.is_file() else Settings()
+
+
+DEFAULT_CONFIG = "pyproject.toml"
+
+
+def _is_mkdocs_yml(config: str) -> bool:
+    return os.path.splitext(config)[1] in (".yml", ".yaml")
+
+
+def _config_stamps(config: str | None) -> list | None:
+    """[path, stamp] of the file ``load_settings`` reads (stamp None: not there), taken before it is
+    read; None if settings can depend on more than the file (a mkdocs.yml reads the environment)."""
+    from .stamps import file_stamp
+
+    if config and _is_mkdocs_yml(config):
+        return None
+    path = config or DEFAULT_CONFIG
+    return [[path, file_stamp(path)]]
 
 
 def _refuses_secret(argv: list[str]) -> bool:
@@ -85,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if argv[:1] == ["check"]:  # the same check as last time, over the same tree: answered at once
+        from .replay import answer
+
+        code = answer(argv, sys.stdout)
+        if code is not None:
+            return code
     args = _parser().parse_args(argv)
     if args.command == "rules":
         from .catalog import RULES
@@ -95,11 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
         return 2
-    return _fix(args) if args.command == "fix" else _check(args)
+    return _fix(args) if args.command == "fix" else _check(args, argv)
 
 
 def _settings_and_paths(args):
     """The settings of a run (config file, then the command line) and its paths; ConfigError/FlowsError."""
+    from dataclasses import replace
+    from pathlib import Path
+
     from .flows import parse_version
     from .settings import ConfigError, parse_fail_on, parse_rules
 
@@ -120,12 +154,15 @@ def _settings_and_paths(args):
     return settings, paths
 
 
-def _check(args) -> int:
+def _check(args, argv: list[str]) -> int:
+    from pathlib import Path
+
     from .engine import check_paths, exit_code
     from .flows import FlowsError
     from .report import REPORTERS
     from .settings import ConfigError
 
+    config = _config_stamps(args.config)  # before it is read
     try:
         settings, paths = _settings_and_paths(args)
         cache_dir = None if args.no_cache else Path(args.cache_dir)
@@ -134,9 +171,15 @@ def _check(args) -> int:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2
     color = args.color == "always" or (args.color == "auto" and args.format == "text" and sys.stdout.isatty())
-    sys.stdout.write(REPORTERS[args.format](result, color=color))
+    output = REPORTERS[args.format](result, color=color)
+    sys.stdout.write(output)
     sys.stdout.flush()
-    return exit_code(result, settings.fail_on)
+    code = exit_code(result, settings.fail_on)
+    if cache_dir is not None and result.stamps is not None and config is not None:
+        from .replay import save
+
+        save(args.cache_dir, argv, sys.stdout, output, code, result.stamps, config)
+    return code
 
 
 def _fix(args) -> int:

@@ -4,9 +4,9 @@ front ends (command, MkDocs plugin, fixer) call; nothing here prints.
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from stat import S_ISREG
 from pathlib import Path
@@ -16,6 +16,7 @@ from .flows import FlowRegistry, bundled_schema_dir, load_flows, parse_version
 from .model import Finding, Fix, Location, Notice, RunResult, Severity, Span
 from .page import Page, PageDecodeError
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
+from .stamps import file_stamp
 
 # The checking machinery (markdown-it, tree-sitter, jsonschema, PyJWT) is imported on the first
 # page that needs it: a run whose pages all come from the cache, or hold no sample, never loads it.
@@ -120,9 +121,9 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, int]] | Finding:
+def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, int, int]] | Finding:
     """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
-    opened non-blocking, looked at, and not read), with its (size, modification time) as read."""
+    opened non-blocking, looked at, and not read), with its stamp as read (see ``page_stamp``)."""
     limit = settings.max_page_bytes
     try:
         fd = os.open(file, _OPEN_FLAGS)
@@ -146,7 +147,7 @@ def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, 
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
     if len(data) > limit:  # grew since it was looked at
         return _too_big(shown, len(data), settings)
-    return data, (stat.st_size, stat.st_mtime_ns)
+    return data, page_stamp(stat)
 
 
 def _too_big(shown: str, size: int, settings: Settings) -> Finding:
@@ -169,24 +170,29 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield file, shown
 
 
-def discover_entries(paths: Iterable[str]) -> Iterator[tuple[str, str, os.DirEntry | None]]:
+def discover_entries(paths: Iterable[str], folders: list | None = None) -> Iterator[tuple[str, str, os.DirEntry | None]]:
     """``discover`` with each page's directory entry (None for a file given by name), whose
     ``stat()`` costs less than a ``stat`` of the path. Order as ``os.walk`` top-down with sorted
-    names: a folder's pages, then each subfolder's; a folder that cannot be listed is skipped."""
+    names: a folder's pages, then each subfolder's; a folder that cannot be listed is skipped.
+
+    ``folders``, if given, gets [folder, stamp] for every folder walked, the stamp taken before it
+    is listed (None if it could not be listed): an entry added since changes it."""
     for given in paths:
         if os.path.isdir(given):
             prefix = given if given.endswith(os.sep) else given + os.sep  # how os.walk joins
             shown_base = "" if given in (".", "./") else given.rstrip("/" + os.sep).replace(os.sep, "/") + "/"
-            yield from _walk(prefix, shown_base)
+            yield from _walk(prefix, shown_base, folders)
         else:
             yield given, given, None
 
 
-def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
+def _walk(folder: str, shown: str, folders: list | None) -> Iterator[tuple[str, str, os.DirEntry]]:
     todo = [(folder, shown)]  # folders still to list, the next one last (no generator per level)
     while todo:
         folder, shown = todo.pop()
         pages, subfolders = [], []
+        if folders is not None:
+            folders.append([folder, file_stamp(folder)])
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -196,6 +202,8 @@ def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
                     elif entry.name.lower().endswith(PAGE_SUFFIXES):
                         pages.append(entry)
         except OSError:
+            if folders is not None:
+                folders[-1][1] = None
             continue
         pages.sort(key=_name)
         for entry in pages:
@@ -207,6 +215,11 @@ def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
 def page_stat(file: str, entry: os.DirEntry | None) -> os.stat_result:
     """The stat of a page as ``discover_entries`` found it (from its directory entry if it has one)."""
     return entry.stat() if entry is not None else os.stat(file)
+
+
+def page_stamp(stat: os.stat_result) -> tuple[int, int, int]:
+    """(size, modification time, change time) of a page: what the caches compare."""
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -249,61 +262,52 @@ def check_paths(
 ) -> RunResult:
     """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
-    core (see ``pipeline``). Each page is read once and parsed at most once."""
-    from .cache import Cache, run_key, tree_stamp
+    core (see ``pipeline``). Each page is read once and parsed at most once.
+
+    With a cache, the result also holds its ``stamps``: every input it depends on (flow schemas,
+    folders walked, pages), each stamped before it was read, unless it depends on more (the clock,
+    a page or folder that could not be read)."""
+    from .cache import Cache, run_key
 
     secrets = secrets_from_env(settings, environ)
     paths = list(paths)
-    cache = scope = None
+    cache = folders = inputs = None
     if cache_dir is not None:
-        schema_files = [p for d in (bundled_schema_dir(), *settings.flows_dirs) for p in Path(d).glob("*.json")]
-        cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
-        scope = json.dumps([os.getcwd(), paths])
-        record = cache.record(scope)
-        if record is not None:
-            stamps = _stamps(paths)
-            if stamps is not None and tree_stamp(stamps) == record["tree"]:  # nothing changed since
-                result = RunResult(pages=[shown for shown, _, _ in stamps], findings=cache.recorded_findings(record))
-                result.notices.extend(run_notices(secrets, set(record["unsigned"])))
-                return result
+        started = time.time_ns()
+        schema_dirs = [str(d) for d in (bundled_schema_dir(), *settings.flows_dirs)]
+        inputs = [[d, file_stamp(d)] for d in schema_dirs]  # a schema added or removed changes its folder
+        schema_files = sorted(str(p) for d in schema_dirs for p in Path(d).glob("*.json"))
+        inputs += [[p, file_stamp(p)] for p in schema_files]
+        cache = Cache(cache_dir, run_key([Path(p) for p in schema_files], repr(settings), secrets))
         cache.load()
+        folders = []
     from . import pipeline
 
     known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     result = RunResult()
-    seen: dict[int, tuple[str, list[Finding], tuple[int, int] | None]] = {}
+    seen: dict[int, tuple[str, str, list[Finding], tuple[int, int, int] | None]] = {}
     unsigned: set[str] = set()
     recordable = cache is not None  # no page read in vain, none with findings that depend on the clock
-    for index, file, shown, findings, roles, keep, content_hash, stat, _ in pipeline.pages(
-        paths, settings, secrets, cache, known, jobs
+    for index, file, shown, findings, roles, keep, content_hash, stamp, _ in pipeline.pages(
+        paths, settings, secrets, cache, known, jobs, folders
     ):
-        seen[index] = shown, findings, stat
+        seen[index] = file, shown, findings, stamp
         unsigned |= roles
         if keep == pipeline.NEW and cache:
-            cache.put(file, stat, content_hash, findings, roles)
+            cache.put(file, stamp, content_hash, findings, roles)
         elif keep == pipeline.NO:
             recordable = False
     pages = [seen[index] for index in range(len(seen))]
-    result.pages = [shown for shown, _, _ in pages]
-    result.findings = [f for _, findings, _ in pages for f in findings]
+    result.pages = [shown for _, shown, _, _ in pages]
+    result.findings = [f for _, _, findings, _ in pages for f in findings]
+    result.notices.extend(run_notices(secrets, unsigned))
     if cache:
         cache.save()
-        if recordable:  # every page's findings hold as long as no page changes
-            cache.save_record(scope, tree_stamp([(shown, *stat) for shown, _, stat in pages]), result.findings, unsigned)
-    result.notices.extend(run_notices(secrets, unsigned))
+        if recordable and all(stamp is not None for _, stamp in folders):
+            result.stamps = {"started": started, "inputs": inputs, "folders": folders,
+                             "pages": [[file, *stamp] for file, _, _, stamp in pages],
+                             "secret_names": sorted({n for names in settings.secret_env.values() for n in names})}
     return result
-
-
-def _stamps(paths: list[str]) -> list[tuple[str, int, int]] | None:
-    """(path as reported, size, modification time) of every page, or None if one cannot be looked at."""
-    stamps = []
-    for file, shown, entry in discover_entries(paths):
-        try:
-            stat = page_stat(file, entry)
-        except OSError:
-            return None
-        stamps.append((shown, stat.st_size, stat.st_mtime_ns))
-    return stamps
 
 
 def internal_error(shown: str, exc: BaseException) -> Finding:

@@ -29,8 +29,8 @@ from .model import Finding
 from .settings import Secret, Settings
 
 # (index, file, shown, findings or None when the page is still to be checked, roles without a
-# secret, keep, content hash ("" for a page with nothing to check), (size, modification time) as
-# read or None, the page's bytes when it is to be checked). Plain tuples: ten thousand of them
+# secret, keep, content hash ("" for a page with nothing to check), stamp (size, modification and
+# change time) as read or None, the page's bytes when it is to be checked). Plain tuples: ten thousand of them
 # cross a pipe. keep: NEW findings to put in the cache, KNOWN taken from it by the page's stat,
 # or NO (they depend on the clock, or the page could not be read).
 Looked = tuple
@@ -45,9 +45,11 @@ PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports
 _RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
 
 
-def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known, jobs: int | None) -> Iterator[Looked]:
+def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known, jobs: int | None,
+          folders: list | None = None) -> Iterator[Looked]:
     """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
-    particular order (each carries its index)."""
+    particular order (each carries its index). ``folders``, if given, gets the stamp of every
+    folder walked (see ``engine.discover_entries``) once the last page is out."""
     global _RUN
 
     # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
@@ -55,15 +57,15 @@ def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], 
     jobs = jobs or os.cpu_count() or 1
     threading = sys.modules.get("threading")  # a fork copies no other thread, nor the locks they hold
     if jobs > 1 and hasattr(os, "fork") and (threading is None or threading.active_count() == 1):
-        yield from _Parallel(jobs).run(list(paths))
+        yield from _Parallel(jobs).run(list(paths), folders)
     else:
-        for looked in _looks(paths):
+        for looked in _looks(paths, 0, folders):
             yield looked if looked[3] is not None else _check(looked)
 
 
-def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
+def _looks(paths: Iterable[str], start: int = 0, folders: list | None = None) -> Iterator[Looked]:
     """Look at every page from the ``start``-th on (the ones before are found, not read)."""
-    for index, (file, shown, entry) in enumerate(engine.discover_entries(paths)):
+    for index, (file, shown, entry) in enumerate(engine.discover_entries(paths, folders)):
         if index >= start:
             yield _look(index, file, shown, entry)
 
@@ -72,12 +74,12 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     settings, _, cache, known, flows = _RUN  # type: ignore[misc]
     if known is not None:
         try:
-            stat = engine.page_stat(file, entry)
-            hit = known(file, stat.st_size, stat.st_mtime_ns, shown)
+            stamp = engine.page_stamp(engine.page_stat(file, entry))
+            hit = known(file, stamp, shown)
         except OSError:
             hit = None  # the read says why
         if hit is not None:
-            return index, file, shown, hit[0], hit[1], KNOWN, None, (stat.st_size, stat.st_mtime_ns), None
+            return index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None
     read = engine._read(file, shown, settings)
     if isinstance(read, Finding):
         return index, file, shown, [read], set(), NO, None, None, None
@@ -136,10 +138,10 @@ class _Parallel:
         self.pool = None
         self.futures: list = []  # (future or None, batch)
 
-    def run(self, paths: list[str]) -> Iterator[Looked]:
+    def run(self, paths: list[str], folders: list | None) -> Iterator[Looked]:
         received = 0
         # a warm run looks in process: mostly a stat and a look-up per page, less than a fork costs
-        looker = _Looker(paths) if _RUN[3] is None else _LookHere(paths)  # type: ignore[index]
+        looker = _Looker(paths, folders) if _RUN[3] is None else _LookHere(paths, folders)  # type: ignore[index]
         try:
             todo: list[Looked] = []
             for batch in looker.batches():
@@ -152,8 +154,10 @@ class _Parallel:
                     if len(todo) >= (CHECK_BATCH if self.pool else FORK_AT):
                         self._submit(todo)
                         todo = []
-            if not looker.finished:  # it died: look at the rest here
-                for looked in _looks(paths, received):
+            if not looker.finished:  # it died: look at the rest here (walking the whole tree again)
+                if folders is not None:
+                    folders.clear()
+                for looked in _looks(paths, received, folders):
                     if looked[3] is not None:
                         yield looked
                     else:
@@ -201,12 +205,13 @@ class _LookHere:
 
     finished = True
 
-    def __init__(self, paths: list[str]):
+    def __init__(self, paths: list[str], folders: list | None):
         self.paths = paths
+        self.folders = folders
 
     def batches(self) -> Iterator[list[Looked]]:
         batch: list[Looked] = []
-        for looked in _looks(self.paths):
+        for looked in _looks(self.paths, 0, self.folders):
             batch.append(looked)
             if len(batch) >= LOOK_BATCH:
                 yield batch
@@ -218,10 +223,12 @@ class _LookHere:
 
 
 class _Looker:
-    """A forked process that looks at every page and sends batches of what it saw, then None."""
+    """A forked process that looks at every page and sends batches of what it saw, then the
+    stamps of the folders it walked (or None if they are not asked for) in a tuple."""
 
-    def __init__(self, paths: list[str]):
+    def __init__(self, paths: list[str], folders: list | None):
         self.finished = False
+        self.folders = folders
         read, write = os.pipe()
         try:
             import fcntl
@@ -236,14 +243,15 @@ class _Looker:
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
                     batch: list[Looked] = []
-                    for looked in _looks(paths):
+                    walked = [] if folders is not None else None
+                    for looked in _looks(paths, 0, walked):
                         batch.append(looked)
                         if len(batch) >= LOOK_BATCH:
                             pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
                             out.flush()
                             batch = []
                     pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                    pickle.dump(None, out)
+                    pickle.dump((walked,), out, pickle.HIGHEST_PROTOCOL)
                 code = 0
             except BaseException:  # noqa: BLE001 - said by the main process, which looks again
                 pass
@@ -258,7 +266,9 @@ class _Looker:
                 batch = pickle.load(self.stream)
             except Exception:  # noqa: BLE001 - EOF or a torn message: the looker died
                 return
-            if batch is None:
+            if isinstance(batch, tuple):  # the end
+                if self.folders is not None:
+                    self.folders[:] = batch[0]
                 self.finished = True
                 return
             yield batch
