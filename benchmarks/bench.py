@@ -7,10 +7,14 @@
 
 A  reading every page (bytes): the floor
 B  markdown-it-py parsing every page with the tool's parser configuration
-C  `oo-jwt check` on the tree, cold (whole process, fresh cache dir); D the same again, warm
+C  `oo-jwt check` on the tree, cold (whole process, fresh cache dir); D the same again, warm (5
+   times after each C)
 E  `mkdocs build` of a site made of docs/docs-api, without and with the plugin (mode verify, no
    secret), and the plugin's own time, measured inside its hooks (logged at DEBUG, read from -v)
 F  a pre-commit style run on 3 pages with tokens (`oo-jwt check --no-cache f1 f2 f3`), best of 5
+
+C, D and F run `oo-jwt` as a user has it: a copy of the package installed (not editable) in a
+temp venv, through the script pip writes (see install_copy).
 
 Figures are printed with the issue's targets beside them; nothing is asserted (shared, noisy
 machines: figures are recorded, not asserted) and the exit code does not depend on them.
@@ -119,8 +123,46 @@ def clean_env() -> dict[str, str]:
 
 
 def oo_jwt_command() -> list[str]:
+    """The command C, D and F run: the installed copy's (see ``install_copy``), else this Python's."""
+    if COMMAND:
+        return COMMAND
     script = Path(sys.executable).with_name("oo-jwt")
     return [str(script)] if script.is_file() else [sys.executable, "-m", "mkdocs_oo_jwt.cli"]
+
+
+COMMAND: list[str] = []  # set by main(): the installed copy's `oo-jwt`
+
+
+def install_copy(work: Path) -> str:
+    """oo-jwt as a user runs it, not as a developer's editable install does (whose import hook
+    costs every process ~0.01 s): the package laid out in a fresh venv's site-packages as its
+    wheel lays it out (the package, its schemas inside), with the `oo-jwt` script pip wrote for
+    this Python, and this Python's site-packages for the dependencies (a .pth line, which adds the
+    folder but runs none of its .pth files, so not the editable hook). No build, no network.
+    Sets COMMAND; says what was measured."""
+    import sysconfig
+    import venv
+
+    here = Path(sys.executable).with_name("oo-jwt")
+    try:
+        home = work / "installed"
+        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(home)
+        python = home / "bin" / "python"
+        site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   check=True, capture_output=True, text=True).stdout.strip())
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(REPO / "mkdocs_oo_jwt", site / "mkdocs_oo_jwt", ignore=ignore)
+        shutil.copytree(REPO / "schemas", site / "mkdocs_oo_jwt" / "schemas", ignore=ignore)
+        (site / "oo_jwt_bench_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+        script = home / "bin" / "oo-jwt"
+        body = here.read_text(encoding="utf-8").split("\n", 1)[1]  # pip's script, after its #! line
+        script.write_text(f"#!{python}\n{body}", encoding="utf-8")
+        script.chmod(0o755)
+        subprocess.run([str(script), "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError, IndexError) as exc:
+        return f"{' '.join(oo_jwt_command())} (an installed copy could not be made: {exc.__class__.__name__})"
+    COMMAND[:] = [str(script)]
+    return f"{script}: a copy installed as from its wheel, dependencies from {sysconfig.get_paths()['purelib']}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -175,19 +217,21 @@ def measure_parse(data: list[bytes], runs: int) -> list[float]:
     return times
 
 
-def measure_check(tree: Path, work: Path, runs: int) -> tuple[list[float], list[float], dict]:
-    """C (fresh cache dir each time) then D (the same cache dir), `runs` times."""
+def measure_check(tree: Path, work: Path, runs: int, warm_runs: int) -> tuple[list[float], list[float], dict]:
+    """C (fresh cache dir each time), each followed by `warm_runs` runs of D (the same cache dir):
+    every run after the first is warm, and a figure of some 0.05 s needs more than one sample."""
     cold, warm, summary = [], [], {}
     for i in range(runs):
         cache = work / f"cache-{i}"
-        cmd = [sys.executable, "-m", "mkdocs_oo_jwt.cli", "check", "--format", "json", "--cache-dir", str(cache), str(tree)]
+        cmd = [*oo_jwt_command(), "check", "--format", "json", "--cache-dir", str(cache), str(tree)]
         seconds, proc = timed_run(cmd, cwd=tree, ok=(0, 1), figure="C")  # 1: errors found, which is fine
         cold.append(seconds)
         summary = json.loads(proc.stdout).get("summary", {})
-        seconds, proc = timed_run(cmd, cwd=tree, ok=(0, 1), figure="D")
-        warm.append(seconds)
-        if json.loads(proc.stdout).get("summary", {}) != summary:
-            print("bench: warning: the warm run's summary differs from the cold run's", file=sys.stderr)
+        for _ in range(warm_runs):
+            seconds, proc = timed_run(cmd, cwd=tree, ok=(0, 1), figure="D")
+            warm.append(seconds)
+            if json.loads(proc.stdout).get("summary", {}) != summary:
+                print("bench: warning: the warm run's summary differs from the cold run's", file=sys.stderr)
     return cold, warm, summary
 
 
@@ -285,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="subfolder of the tree built with MkDocs for E, and the source of F's pages (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="use only the docs-api subfolder for everything")
     parser.add_argument("--parse-runs", type=int, default=2, help="repetitions of B (best; default: %(default)s)")
-    parser.add_argument("--runs", type=int, default=3, help="repetitions of C and D (median; default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of C (median; default: %(default)s)")
+    parser.add_argument("--warm-runs", type=int, default=5, help="runs of D after each C (median of all; default: %(default)s)")
     parser.add_argument("--build-runs", type=int, default=2, help="builds with and without the plugin (best; default: %(default)s)")
     parser.add_argument("--theme", choices=("mkdocs", "material"), default="mkdocs", help="theme of E's site (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -310,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         md_pages = [p for p in pages_under(docs_api) if p.suffix.lower() in (".md", ".markdown")]
         f_files = token_pages(docs_api, tree)
         site = make_site(docs_api, work, args.theme)
+        installed = install_copy(work)
         warm_up(tree, site, f_files, work)
 
         print("oo-jwt benchmark" + (" (--quick: docs-api only)" if args.quick else ""))
@@ -318,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"commit:    {commit()}")
         print(f"tree:      {measured} ({origin})")
         print("processes: no OO_JWT_SECRET*; bytecode cached in a temp PYTHONPYCACHEPREFIX, warmed before timing")
+        print(f"oo-jwt:    {installed} (C, D, F; E: this Python's mkdocs)")
         print(f"load avg:  {load()} at the start (other work on the machine skews every figure)")
         print(flush=True)
 
@@ -328,10 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         del data
         print(f"B  markdown-it-py parse, tool config  {fmt(b_times, min)}   best; markdown_parser().parse(text), every page", flush=True)
 
-        cold, warm, summary = measure_check(measured, work, args.runs)
+        cold, warm, summary = measure_check(measured, work, args.runs, args.warm_runs)
         print(f"C  oo-jwt check, cold (process)       {fmt(cold, statistics.median)}   median; fresh --cache-dir each;"
               f" {summary.get('pages', '?')} pages, {summary.get('errors', '?')} errors, {summary.get('warnings', '?')} warnings", flush=True)
-        print(f"D  oo-jwt check, warm (process)       {fmt(warm, statistics.median)}   median; same --cache-dir as its C", flush=True)
+        print(f"D  oo-jwt check, warm (process)       {fmt(warm, statistics.median)}   median; {args.warm_runs} after each C, same --cache-dir", flush=True)
 
         without, with_, inside = measure_build(site, work, args.build_runs)
         best_with = min(range(len(with_)), key=with_.__getitem__)

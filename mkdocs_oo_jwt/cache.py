@@ -97,7 +97,7 @@ class Cache:
             # json.dumps, not json.dump: only the one-shot encoder is the C one (ten times faster)
             write(self.folder, FILE, json.dumps({"key": self.key, "entries": self.entries, "stats": self.stats}, separators=(",", ":")))
 
-def write(folder: Path, name: str, text: str) -> None:
+def write(folder: Path, name: str, data: str | bytes) -> None:
     """A file of the cache folder, replaced whole (a reader never sees half of it); the folder
     is made, and ignores itself in git. A folder that cannot be written is only a slower next run."""
     try:
@@ -108,8 +108,8 @@ def write(folder: Path, name: str, text: str) -> None:
         import tempfile
 
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".findings-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with (os.fdopen(fd, "wb") if isinstance(data, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as out:
+            out.write(data)
         os.replace(tmp, folder / name)
     except OSError:
         pass

@@ -256,13 +256,16 @@ def test_settings_from_mkdocs_yml_are_not_recorded(site, capsys):
 
 def test_a_torn_or_foreign_record_is_no_record(site, capsys):
     first = run(capsys, "docs")
-    for text in ["{", "[]", '{"invocation": 1}', RECORD.read_text()[: len(RECORD.read_text()) // 2]]:
-        RECORD.write_text(text, encoding="utf-8")
-        assert run(capsys, "docs") == first
-    record = json.loads(RECORD.read_text())
+    whole = RECORD.read_bytes()
+    line, _, packed = whole.partition(b"\n")
+    record = json.loads(line)
+    torn = [b"", b"{", b"[]", b'{"invocation": 1}', whole[: len(whole) // 2], whole[:-1], line, whole + b"\0" * 8]
     record["output"] = 3
-    RECORD.write_text(json.dumps(record), encoding="utf-8")
-    assert run(capsys, "docs") == first
+    torn.append(json.dumps(record).encode() + b"\n" + packed)
+    for data in torn:
+        RECORD.write_bytes(data)
+        assert run(capsys, "docs") == first
+        assert RECORD.read_bytes() != data  # and a good one is written in its place
 
 
 def test_no_cache_reads_no_record(site, capsys, monkeypatch):
