@@ -52,7 +52,8 @@ def tool_stamp() -> str:
 
 
 def secret_fingerprint(value: str) -> bytes:
-    """A one-way, deliberately slow fingerprint: a secret is never stored, nor cheaply guessable."""
+    """A one-way, deliberately slow fingerprint: a secret is never stored, nor cheaply guessable.
+    Any value the environment can hold has one (bytes that are not UTF-8 too, told apart)."""
     import hashlib
 
-    return hashlib.pbkdf2_hmac("sha256", value.encode(), b"mkdocs-oo-jwt cache v1", 20_000)
+    return hashlib.pbkdf2_hmac("sha256", value.encode("utf-8", "surrogateescape"), b"mkdocs-oo-jwt cache v1", 20_000)

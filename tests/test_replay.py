@@ -325,3 +325,16 @@ def test_no_fork_for_the_stamps_while_other_threads_run(site, capsys, monkeypatc
     finally:
         stop.set()
         other.join()
+
+
+def test_a_secret_variable_that_is_not_text_is_no_traceback_and_its_change_is_seen(site, capsys, monkeypatch):
+    for role in ("INBOX", "OUTBOX", "BROWSER"):  # each role's own variable: OO_JWT_SECRET is never read
+        monkeypatch.setenv(f"OO_JWT_SECRET_{role}", SECRET)
+    monkeypatch.setenv("OO_JWT_SECRET", "\udcff")  # bytes that are not UTF-8, as os.environ holds them
+    first = run(capsys, "docs")
+    assert "token-payload-mismatch" in first[1] and RECORD.is_file()
+    monkeypatch.setenv("OO_JWT_SECRET", "\udcfe")
+    checked = []
+    real = engine.check_paths
+    monkeypatch.setattr(engine, "check_paths", lambda *a, **k: checked.append(1) or real(*a, **k))
+    assert run(capsys, "docs") == first and checked == [1]
