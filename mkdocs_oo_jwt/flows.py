@@ -87,11 +87,11 @@ class FlowRegistry:
         self.flows: dict[str, Flow] = {fid: _flow(s, p) for fid, (s, p) in flows.items()}
         self._schemas = {sid: s for sid, (s, _) in schemas.items()}
         # what a page calling one of the endpoints must contain (for the engine's prefilter): the
-        # endpoint at the end of a URL path, as attribution matches it (the path ends with it,
-        # trailing slashes aside): "/docbuilder/basic" or "/docbuilder.jar" is not a call
+        # endpoint at the end of a URL path, as attribution matches it (the path ends with it, in
+        # any case, trailing slashes aside): "/docbuilder/basic" or "/docbuilder.jar" is not a call
         endpoints = sorted({e.rstrip("/").encode() for f in self.flows.values() for e in f.endpoints} - {b""})
         self.endpoint_at_end = (
-            re.compile(b"(?:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
+            re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
         )
         self._validators: dict[tuple, Any] = {}
         # the bundled schemas are checked by the test suite; a user's are checked on every load

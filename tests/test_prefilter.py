@@ -48,7 +48,7 @@ def run(tmp_path, pages: dict[str, str]) -> tuple[list[tuple[str, str, int]], li
 @pytest.mark.parametrize(
     "path",
     ["/ConvertService.ashx", "/ConvertService.ashx?shardkey=k", "/converter/", "https://ds.example.com/converter",
-     "/ConvertService.ashx#x"],
+     "/ConvertService.ashx#x", "/convertservice.ashx", "/CONVERTER"],  # attribution matches endpoints in any case
 )
 def test_a_request_to_an_endpoint_is_checked_with_no_other_mark(tmp_path, path):
     findings, parsed = run(tmp_path, {"a.md": REQUEST.format(path=path)})
