@@ -16,8 +16,10 @@ import copy
 import inspect
 import json
 import logging
+import os
 import pickle
 import re
+import time
 from pathlib import Path
 
 import jwt
@@ -147,6 +149,16 @@ def test_check_output_never_holds_the_secret(env, run, fmt):
         assert {"token-signature", "token-weak-secret", "token-alg", "token-payload-mismatch"} <= rules, rules
     assert_no_leak(out, CANARY, where=f"{fmt} report")
     assert_no_leak(err, CANARY, where="stderr or the log")
+    # the last run's record too: kept once no finding depends on the clock, no page is unreadable
+    # and none is new
+    (env / "docs" / "expired.md").unlink()
+    (env / "docs" / "binary.md").unlink()
+    past = time.time() - 60
+    for file in [env / "docs", *(env / "docs").rglob("*")]:
+        os.utime(file, (past, past))
+    rc, out, err = run("check", "--format", fmt, "--cache-dir", "cache", "docs")
+    assert rc == 1 and (env / "cache" / "last-run-v2").is_file()
+    assert run("check", "--format", fmt, "--cache-dir", "cache", "docs")[:2] == (rc, out)  # answered by it
     for file in (env / "cache").rglob("*"):
         if file.is_file():
             assert_no_leak(file.read_bytes(), CANARY, where=f"cache file {file.name}")
