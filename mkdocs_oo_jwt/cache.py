@@ -3,9 +3,9 @@
 An entry is keyed by the SHA-256 of the page's bytes; the whole cache is keyed by the tool
 (version, code, Python, installed packages: ``stamps.tool_stamp``), the bytes of every flow
 schema, the settings and a slow one-way fingerprint of each configured secret (never the secret).
-A change of any of them starts the cache afresh. A file whose stamp (size, modification and change
-time) is unchanged since it was read is not read again (as git's index does). A page that holds nothing to
-check is noted as such, not hashed: looking at it again costs no more.
+A change of any of them starts the cache afresh. A file whose stamp (size, modification and
+change time) is unchanged since it was read is not read again (as git's index does). A page that
+holds nothing to check is noted as such, not hashed: looking at it again costs no more.
 Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
 
 The same folder holds the last run's record (``replay``), which answers the same command over an
@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .stamps import secret_fingerprint, tool_stamp
+from .stamps import Stamp, secret_fingerprint, tool_stamp
 from .model import Finding, Location, Severity, Span
 
 FILE = "findings-v2.json"
@@ -71,10 +71,10 @@ class Cache:
     def hash(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
-    def known(self, path: str, stamp: tuple[int, int, int], shown: str) -> tuple[list[Finding], set[str]] | None:
-        """The findings of a file unchanged (same stamp: ``engine.page_stamp``) since it was read."""
+    def known(self, path: str, stamp: Stamp, shown: str) -> tuple[list[Finding], set[str]] | None:
+        """The findings of a file unchanged (same stamp: ``stamps.stamp_of``) since it was read."""
         seen = self.stats.get(path)
-        if seen and tuple(seen[:3]) == stamp:
+        if seen and seen[:3] == stamp:
             return self.get(seen[3], shown)
         return None
 
@@ -86,7 +86,7 @@ class Cache:
             return None
         return [_finding(d, shown) for d in entry["findings"]], set(entry["unsigned"])
 
-    def put(self, path: str, stamp: tuple[int, int, int], content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
+    def put(self, path: str, stamp: Stamp, content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
         if content_hash != NOTHING:
             self.entries[content_hash] = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
         self.stats[path] = [*stamp, content_hash]

@@ -45,7 +45,7 @@ def _parser():
     check = sub.add_parser("check", help="check pages and report findings")
     check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     _common_options(check)
-    check.add_argument("--cache-dir", default=DEFAULT_FOLDER, metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
+    check.add_argument("--cache-dir", default=DEFAULT_FOLDER, metavar="DIR", help="where unchanged pages' findings and the last run's record are kept (default: .oo-jwt-cache)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
 

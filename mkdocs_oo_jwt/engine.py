@@ -16,7 +16,7 @@ from .flows import FlowRegistry, bundled_schema_dir, load_flows, parse_version
 from .model import Finding, Fix, Location, Notice, RunResult, Severity, Span
 from .page import Page, PageDecodeError
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
-from .stamps import file_stamp
+from .stamps import Stamp, file_stamp, stamp_of
 
 # The checking machinery (markdown-it, tree-sitter, jsonschema, PyJWT) is imported on the first
 # page that needs it: a run whose pages all come from the cache, or hold no sample, never loads it.
@@ -121,9 +121,9 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, int, int]] | Finding:
+def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, Stamp] | Finding:
     """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
-    opened non-blocking, looked at, and not read), with its stamp as read (see ``page_stamp``)."""
+    opened non-blocking, looked at, and not read), with its stamp as read (``stamps.stamp_of``)."""
     limit = settings.max_page_bytes
     try:
         fd = os.open(file, _OPEN_FLAGS)
@@ -147,7 +147,7 @@ def _read(file: str, shown: str, settings: Settings) -> tuple[bytes, tuple[int, 
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
     if len(data) > limit:  # grew since it was looked at
         return _too_big(shown, len(data), settings)
-    return data, page_stamp(stat)
+    return data, stamp_of(stat)
 
 
 def _too_big(shown: str, size: int, settings: Settings) -> Finding:
@@ -217,11 +217,6 @@ def page_stat(file: str, entry: os.DirEntry | None) -> os.stat_result:
     return entry.stat() if entry is not None else os.stat(file)
 
 
-def page_stamp(stat: os.stat_result) -> tuple[int, int, int]:
-    """(size, modification time, change time) of a page: what the caches compare."""
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
-
-
 def _is_dir(entry: os.DirEntry) -> bool:
     try:
         return entry.is_dir()
@@ -285,7 +280,7 @@ def check_paths(
 
     known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     result = RunResult()
-    seen: dict[int, tuple[str, str, list[Finding], tuple[int, int, int] | None]] = {}
+    seen: dict[int, tuple[str, str, list[Finding], Stamp | None]] = {}
     unsigned: set[str] = set()
     recordable = cache is not None  # no page read in vain, none with findings that depend on the clock
     for index, file, shown, findings, roles, keep, content_hash, stamp, _ in pipeline.pages(

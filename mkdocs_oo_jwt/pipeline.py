@@ -20,17 +20,18 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import sys
 from typing import Iterable, Iterator
 
 from . import engine
+from .forking import fork_is_safe
 from .flows import FlowRegistry, load_flows
 from .model import Finding
 from .settings import Secret, Settings
+from .stamps import stamp_of
 
 # (index, file, shown, findings or None when the page is still to be checked, roles without a
-# secret, keep, content hash ("" for a page with nothing to check), stamp (size, modification and
-# change time) as read or None, the page's bytes when it is to be checked). Plain tuples: ten thousand of them
+# secret, keep, content hash ("" for a page with nothing to check), stamp (``stamps.stamp_of``) as
+# read or None, the page's bytes when it is to be checked). Plain tuples: ten thousand of them
 # cross a pipe. keep: NEW findings to put in the cache, KNOWN taken from it by the page's stat,
 # or NO (they depend on the clock, or the page could not be read).
 Looked = tuple
@@ -55,8 +56,7 @@ def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], 
     # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
     _RUN = (settings, secrets, cache, known, load_flows(settings.flows_dirs))
     jobs = jobs or os.cpu_count() or 1
-    threading = sys.modules.get("threading")  # a fork copies no other thread, nor the locks they hold
-    if jobs > 1 and hasattr(os, "fork") and (threading is None or threading.active_count() == 1):
+    if jobs > 1 and fork_is_safe():
         yield from _Parallel(jobs).run(list(paths), folders)
     else:
         for looked in _looks(paths, 0, folders):
@@ -74,7 +74,7 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     settings, _, cache, known, flows = _RUN  # type: ignore[misc]
     if known is not None:
         try:
-            stamp = engine.page_stamp(engine.page_stat(file, entry))
+            stamp = stamp_of(engine.page_stat(file, entry))
             hit = known(file, stamp, shown)
         except OSError:
             hit = None  # the read says why

@@ -15,15 +15,15 @@ or folder could not be read, and not when a stamp is too fresh to tell from a ch
 the same tick of the file system's clock (git's "racy" entries): the next run is made afresh and
 recorded then.
 
-Light on purpose: ``os`` and ``sys`` to find the record, ``json`` to read it (hashlib only for a
+Light on purpose: ``os`` to find the record, ``json`` to read it (hashlib only for a
 secret's fingerprint).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
+from .forking import fork_is_safe
 from .stamps import file_stamp, secret_fingerprint, tool_stamp
 
 RECORD = "last-run-v2"  # a line of JSON, then the stamps (see ``save``)
@@ -179,8 +179,7 @@ def _stamps_hold(paths: list[str], stamps) -> bool:
 
 
 def _may_fork() -> bool:
-    threading = sys.modules.get("threading")  # a fork copies no other thread, nor the locks they hold
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and (threading is None or threading.active_count() == 1)
+    return (os.cpu_count() or 1) > 1 and fork_is_safe()
 
 
 def _stamps_of(paths: list[str]) -> list[int] | None:

@@ -315,6 +315,7 @@ def test_no_fork_for_the_stamps_while_other_threads_run(site, capsys, monkeypatc
     age_tree(site / "docs")
     run(capsys, "docs")
     monkeypatch.setattr(replay, "SPLIT_AT", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # it would fork here, but for the thread
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked while another thread runs"))
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
