@@ -24,7 +24,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from pagekit import CONVERSION, SECRET_VARS
+from pagekit import CONVERSION, SECRET_VARS, conversion_page
 
 from mkdocs_oo_jwt.cli import main
 
@@ -55,29 +55,6 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def conversion_section(token: str) -> str:
-    return f"""## Request to convert the document
-
-Sample parameters of the request to convert the document:
-
-```json
-{json.dumps(CONVERSION, indent=4)}
-```
-
-The request:
-
-```http
-POST /converter HTTP/1.1
-Host: documentserver
-Content-Type: application/json
-
-{{
-    "token": "{token}"
-}}
-```
-"""
-
-
 def command_section(token: str) -> str:
     return f"""## Request to receive the status of the edited document
 
@@ -99,17 +76,17 @@ def pages(folder: Path, secret: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     good = jwt.encode(CONVERSION, secret)
     files = {
-        "good.md": conversion_section(good),
-        "stale.md": conversion_section(jwt.encode({**CONVERSION, "url": "http://other"}, secret)),
-        "other-key.md": conversion_section(jwt.encode(CONVERSION, OTHER)),
-        "weak.md": conversion_section(jwt.encode(CONVERSION, "secret")),
-        "alg.md": conversion_section(jwt.encode(CONVERSION, secret, algorithm="HS512")),
-        "none.md": conversion_section(b64url(b'{"alg":"none"}') + "." + b64url(json.dumps(CONVERSION).encode()) + "."),
-        "malformed.md": conversion_section("eyJhbGciOiJIUzI1NiJ9.not-json.x"),
-        "expired.md": conversion_section(jwt.encode({**CONVERSION, "exp": 1}, secret)),
+        "good.md": conversion_page(good),
+        "stale.md": conversion_page(jwt.encode({**CONVERSION, "url": "http://other"}, secret)),
+        "other-key.md": conversion_page(jwt.encode(CONVERSION, OTHER)),
+        "weak.md": conversion_page(jwt.encode(CONVERSION, "secret")),
+        "alg.md": conversion_page(jwt.encode(CONVERSION, secret, algorithm="HS512")),
+        "none.md": conversion_page(b64url(b'{"alg":"none"}') + "." + b64url(json.dumps(CONVERSION).encode()) + "."),
+        "malformed.md": conversion_page("eyJhbGciOiJIUzI1NiJ9.not-json.x"),
+        "expired.md": conversion_page(jwt.encode({**CONVERSION, "exp": 1}, secret)),
         "wrapper.md": command_section(jwt.encode(COMMAND, secret)),
         "placeholder.md": command_section("<oo-jwt>"),
-        "crit.md": conversion_section(
+        "crit.md": conversion_page(
             b64url(b'{"alg":"HS256","crit":["exp"]}') + "." + b64url(json.dumps(CONVERSION).encode()) + ".c2ln"),
         "schema.md": '# Callback\n\n```json\n{"key": "k", "status": 99}\n```\n',
         "binary.md": b"\xff\xfe token \x00",
