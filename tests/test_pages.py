@@ -2,9 +2,9 @@
 
 X.expected.json holds
     {"env": {VAR: value, ...}, "levels": ["error", "warning"(, "info")],
-     "findings": [{"rule", "severity", "line"(, "pointer")}, ...]}
+     "findings": [{"rule", "severity", "line"(, "pointer")(, "flow")}, ...]}
 and the linter's findings at the listed levels must equal the expected ones as a multiset of
-(rule, severity, line) -- plus the pointer, for the expected entries that give one.
+(rule, severity, line) -- plus the pointer and the flow, for the expected entries that give them.
 
 The expected findings were derived by reading the pages, not by running the linter.
 """
@@ -71,52 +71,53 @@ def run_check(path: Path, env: dict, monkeypatch, capsys) -> tuple[int, dict]:
 # ------------------------------------------------------------------ comparison
 
 
-def _key(f: dict, with_pointer: bool) -> tuple:
-    base = (f["rule"], f["severity"], f["line"])
-    return base + (f.get("pointer"),) if with_pointer else base
+OPTIONAL = ("pointer", "flow")  # compared for the expected entries that give them
+
+
+def _expected_key(f: dict) -> tuple:
+    """((rule, severity, line), the optional fields given, their values)."""
+    fields = tuple(k for k in OPTIONAL if k in f)
+    return (f["rule"], f["severity"], f["line"]), fields, tuple(f[k] for k in fields)
 
 
 def comparable(expected: list[dict], actual: list[dict]) -> tuple[collections.Counter, collections.Counter]:
-    """Tuples to compare: (rule, severity, line), plus the pointer for the expected entries that give one.
+    """Keys to compare: (rule, severity, line), plus the pointer and the flow for the expected
+    entries that give them.
 
-    Actual findings are matched by (rule, severity, line) first; an actual finding at a triple where
-    expected entries give pointers keeps its pointer while some expected pointer of that triple is
-    still unmatched by it, otherwise it is compared without one.
+    Each actual finding takes an expected entry with its (rule, severity, line) whose given fields
+    it has (the entries that give more fields first); one that takes none is counted as
+    (rule, severity, line) alone, so it shows as unexpected.
     """
-    want = collections.Counter(_key(f, "pointer" in f) for f in expected)
-    pointers: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
-    for f in expected:
-        if "pointer" in f:
-            pointers[_key(f, False)][f["pointer"]] += 1
+    want = collections.Counter(_expected_key(f) for f in expected)
+    open_keys = sorted(want, key=lambda k: -len(k[1]))
+    left = want.copy()
     got: collections.Counter = collections.Counter()
-    # first the actual findings whose pointer is expected, then the rest
-    rest = []
     for f in actual:
-        triple = _key(f, False)
-        if pointers[triple][f.get("pointer")] > 0:
-            pointers[triple][f.get("pointer")] -= 1
-            got[triple + (f.get("pointer"),)] += 1
+        triple = (f["rule"], f["severity"], f["line"])
+        match = next(
+            (k for k in open_keys if k[0] == triple and left[k] > 0 and tuple(f.get(x) for x in k[1]) == k[2]), None
+        )
+        if match is None:
+            got[(triple, (), ())] += 1
         else:
-            rest.append(f)
-    for f in rest:
-        got[_key(f, False)] += 1
+            left[match] -= 1
+            got[match] += 1
     return want, got
 
 
 def _fmt(f: dict) -> str:
     s = f"  {f['line']:>4}  {f['severity']:<7}  {f['rule']}"
-    if f.get("pointer") is not None:
-        s += f"  pointer={f['pointer']!r}"
+    for k in OPTIONAL:
+        if f.get(k) is not None:
+            s += f"  {k}={f[k]!r}"
     if f.get("message"):
         s += f"  -- {f['message']}"
     return s
 
 
 def _fmt_key(k: tuple) -> str:
-    s = f"  {k[2]:>4}  {k[1]:<7}  {k[0]}"
-    if len(k) == 4:
-        s += f"  pointer={k[3]!r}"
-    return s
+    (rule, severity, line), fields, values = k
+    return f"  {line:>4}  {severity:<7}  {rule}" + "".join(f"  {f}={v!r}" for f, v in zip(fields, values))
 
 
 def _order(f: dict) -> tuple:
@@ -124,8 +125,9 @@ def _order(f: dict) -> tuple:
 
 
 def mismatch_message(page: str, levels: list, expected: list, actual: list, want, got) -> str:
-    missing = sorted((want - got).elements(), key=lambda k: (k[2], k[0], str(k[3:])))
-    unexpected = sorted((got - want).elements(), key=lambda k: (k[2], k[0], str(k[3:])))
+    order = lambda k: (k[0][2], k[0][0], str(k[2]))  # noqa: E731
+    missing = sorted((want - got).elements(), key=order)
+    unexpected = sorted((got - want).elements(), key=order)
     lines = [f"findings of {page} at levels {levels} differ", "", "expected:"]
     lines += [_fmt(f) for f in sorted(expected, key=_order)] or ["  (none)"]
     lines += ["", "actual:"]
@@ -204,6 +206,9 @@ def test_line_endings_and_bom(rel: str, variant: str, tmp_path, monkeypatch, cap
 # ------------------------------------------------------------------ the fixtures themselves
 
 
+FLOW_IDS = {p.stem for p in (HERE.parent / "schemas").glob("*.json")} - {"common"}
+
+
 def _catalog():
     from mkdocs_oo_jwt.catalog import RULES
 
@@ -255,7 +260,7 @@ def test_expected_files_are_consistent():
             problems.append(f"{name}: levels {exp['levels']}")
         n_lines = len(page.read_text(encoding="utf-8").splitlines())
         for f in exp["findings"]:
-            if not {"rule", "severity", "line"} <= set(f) <= {"rule", "severity", "line", "pointer"}:
+            if not {"rule", "severity", "line"} <= set(f) <= {"rule", "severity", "line", *OPTIONAL}:
                 problems.append(f"{name}: finding keys {sorted(f)}")
                 continue
             if f["rule"] not in rules:
@@ -269,4 +274,6 @@ def test_expected_files_are_consistent():
                 problems.append(f"{name}: line {f['line']} outside 1..{n_lines}")
             if "pointer" in f and not (f["pointer"] == "" or str(f["pointer"]).startswith("/")):
                 problems.append(f"{name}: bad JSON pointer {f['pointer']!r}")
+            if "flow" in f and f["flow"] is not None and f["flow"] not in FLOW_IDS:
+                problems.append(f"{name}: unknown flow {f['flow']!r}")
     assert not problems, "\n".join(problems)
