@@ -1,21 +1,177 @@
-"""samples -> flows: which flow an example or a token belongs to.
+"""samples -> flows, from evidence: never from whether an example validates.
 
-In order: an explicit directive, the HTTP request line, the text it sits under (lead-in sentences,
-list-item leads, headings: nearest first), the page's front-matter flow, then the payload's shape
-(the flow whose schema fits best, so that a defective example still lands in the right flow).
+An example is attributed together with the tokens that sign it (a group); a token that signs no
+example is a group of its own. The evidence, in the order it counts:
+
+- certain, the first of these decides: a ``flow=`` directive, the call an object is passed to
+  (``docEditor.insertImage(...)``, ``new DocsAPI.DocEditor(...)``), the endpoint of the request
+  (http, curl, Python), the page's front matter ``flow``;
+- the text the group sits under: its section's own (lead lines inside the block, lead-in
+  paragraphs, list items, admonition and tab titles, the section's heading) fully, the k-th
+  heading above 1/(1+k) of it: a flow's names
+  (identifiers as written, such as ``insertImage``, in any language, in prose, code spans and link
+  anchors) and its words (stemmed: open, opening, opened), in prose, headings, heading ids and
+  link targets alike;
+- the payload: each top-level key of the example and of its tokens' payloads, weighed by how few
+  flows know it (nothing for a value of another type than the schema declares), minus as much
+  for a key only other flows know and a quarter for a key the flow requires and the
+  payload lacks; and the words of its URL values (``url-to-changes.zip``);
+- the transport: the request's HTTP method and the token's place (header, body, browser);
+- a flow's prior (editor-config over refreshFile, download over changes-download).
+
+The best flow is chosen if its score reaches ``THRESHOLD``; a runner-up closer than
+``AMBIGUOUS_MARGIN`` is reported (``flow-ambiguous``). A flow is not chosen for an object unless it
+knows at least half of the object's keys (a server config under a "Conversion" heading, a
+response that shares a key); a response belongs only to a flow that documents one. An example
+for which nothing speaks but its own keys (no token, no request, no text) may be a fragment:
+what it lacks is not reported (``Attribution.fragment``).
+Everything is data from the schemas' ``x-oo-jwt`` (words, names, prior) and properties, so a
+user's own flows are attributed the same way.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from .extract.code import request_path_host
 from .flows import Flow, FlowRegistry
-from .samples import Example, Request, Where
+from .model import Unknown
+from .samples import Example, Extraction, Request, Token
+from .words import names as names_in, stems
+
+THRESHOLD = 3.0
+AMBIGUOUS_MARGIN = 1.0
+NAME_FACTOR = 2.0  # a flow's name (a method) says more than one of its words
+URL_WORD_FACTOR = 0.5
+FOREIGN_KEY_FACTOR = -1.0
+MISSING_KEY_FACTOR = -0.25
+TRANSPORT_FITS, TRANSPORT_DIFFERS = 1.0, -2.0
+CERTAIN = ("directive", "call", "request", "front matter")
+TIME_CLAIMS = ("iat", "exp", "nbf")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    flow: str
+    kind: str  # one of CERTAIN, or name, word, key, foreign key, missing key, url word, method, transport, prior
+    what: str  # what was seen, as a writer would look for it
+    weight: float  # math.inf for certain evidence
+
+
+@dataclass(frozen=True)
+class Attribution:
+    flow: Flow | None
+    decided_by: str  # a CERTAIN kind, "evidence", or "" (no flow)
+    scores: tuple[tuple[str, float], ...] = ()  # the flows that could be chosen, best first
+    evidence: tuple[Evidence, ...] = ()
+    fragment: bool = False  # only the example's own keys speak for the flow
+
+    @property
+    def runner_up(self) -> tuple[str, float] | None:
+        if self.decided_by != "evidence" or len(self.scores) < 2:
+            return None
+        return self.scores[1]
+
+    @property
+    def ambiguous(self) -> bool:
+        second = self.runner_up
+        # (a prior of AMBIGUOUS_MARGIN settles a tie: scores are sums of floats, hence the tolerance)
+        return second is not None and second[1] > 0 and self.scores[0][1] - second[1] < AMBIGUOUS_MARGIN - 1e-6
+
+    @property
+    def best(self) -> tuple[str, float] | None:
+        return self.scores[0] if self.scores else None
+
+    def evidence_for(self, flow_id: str) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.evidence if e.flow == flow_id)
+
+
+NONE = Attribution(None, "")
+
+
+def attribute(
+    flows: FlowRegistry, extraction: Extraction, pairs: dict[int, Example | None]
+) -> dict[int, Attribution]:
+    """id(example or token) -> its attribution. A token that signs an example has its example's,
+    unless a directive stands right above the token."""
+    signers: dict[int, list[Token]] = {}
+    owners: dict[int, Example] = {}
+    for token in extraction.tokens:
+        example = pairs.get(id(token))
+        if example is not None and not token.where.explicit:
+            signers.setdefault(id(example), []).append(token)
+            owners[id(example)] = example
+    out: dict[int, Attribution] = {}
+    for example in [*extraction.examples, *(e for i, e in owners.items() if i not in {id(x) for x in extraction.examples})]:
+        out[id(example)] = attribute_group(flows, example, signers.get(id(example), ()))
+    for token in extraction.tokens:
+        example = pairs.get(id(token))
+        if example is not None and not token.where.explicit:
+            out[id(token)] = out[id(example)]
+        else:
+            out[id(token)] = attribute_group(flows, None, (token,))
+    return out
+
+
+def attribute_group(flows: FlowRegistry, example: Example | None, tokens: Iterable[Token]) -> Attribution:
+    tokens = tuple(tokens)
+    certain = _certain(flows, example, tokens)
+    if certain:
+        kind, flow_id, what = certain[0]
+        evidence = tuple(Evidence(f, k, w, math.inf) for k, f, w in certain)
+        flow = flows.get(flow_id)
+        return Attribution(flow, kind, ((flow_id, math.inf),) if flow else (), evidence)
+    return _scored(flows, example, tokens)
+
+
+# ------------------------------------------------------------------ certain evidence
+
+
+def _certain(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> list[tuple[str, str, str]]:
+    """(kind, flow id, what) of every certain piece of evidence, the deciding one first."""
+    found: list[tuple[str, str, str]] = []
+    wheres = [example.where] if example is not None else [t.where for t in tokens]
+    for where in wheres:
+        if where.explicit and where.flow:
+            found.append(("directive", where.flow, f"<!-- oo-jwt: flow={where.flow} -->"))
+    if example is not None and example.flow_hint and flows.get(example.flow_hint):
+        found.append(("call", example.flow_hint, _call_text(example.flow_hint)))
+    for request in _requests(example, tokens):
+        flow = by_request(flows, request)
+        if flow is not None:
+            found.append(("request", flow.id, f"{request.method} {request.target}".strip()))
+    for where in wheres:
+        flow = flows.get(where.flow) if not where.explicit else None
+        if flow is not None and _shares_a_key(flow, example):
+            found.append(("front matter", flow.id, f"oo_jwt: {{flow: {flow.id}}}"))
+    return found
+
+
+def _shares_a_key(flow: Flow, example: Example | None) -> bool:
+    """Does the example look like the flow's payload at all (an object with one of its keys)? A
+    page's default flow is not the flow of every JSON on it (a server config, a response)."""
+    if example is None or not flow.known_keys:
+        return True
+    params = example.params
+    return isinstance(params, dict) and (not params or any(key in flow.known_keys for key in params))
+
+
+def _call_text(flow_id: str) -> str:
+    return "new DocsAPI.DocEditor(...)" if flow_id == "editor-config" else f"docEditor.{flow_id}(...)"
+
+
+def _requests(example: Example | None, tokens: tuple[Token, ...]) -> list[Request]:
+    out: list[Request] = []
+    for request in [example.request if example is not None else None, *(t.request for t in tokens)]:
+        if request is not None and not request.is_response and all(request is not r for r in out):
+            out.append(request)
+    return out
 
 
 def by_request(flows: FlowRegistry, request: Request | None) -> Flow | None:
+    """The flow whose endpoint the request's path ends with (in any case, trailing slashes aside)."""
     if request is None or request.is_response:
         return None
     path = request_path_host(request)[0].lower().rstrip("/")
@@ -30,124 +186,190 @@ def by_request(flows: FlowRegistry, request: Request | None) -> Flow | None:
     return None
 
 
-def _hint_patterns(flows: FlowRegistry) -> tuple[tuple[re.Pattern, bool, dict[str, Flow]], ...]:
-    """Every flow's hints in two patterns (one search per text, not one per hint): method names
-    (with capitals) as case-sensitive words, phrases case-insensitively. Longer hints first, so
-    that at one position the longest hint matches; each hint maps to the first flow that has it."""
-    memo = flows.__dict__.get("_hint_patterns")
-    if memo is None:
-        exact: dict[str, Flow] = {}
-        folded: dict[str, Flow] = {}
-        for flow in flows.flows.values():
-            for hint in flow.hints:
-                table = exact if hint != hint.lower() else folded
-                table.setdefault(hint if table is exact else hint.lower(), flow)
-        memo = tuple(
-            (re.compile(rf"(?<![\w.])(?:{'|'.join(re.escape(h) for h in sorted(table, key=len, reverse=True))})(?!\w)",
-                        re.I if fold else 0), fold, table)
-            for table, fold in ((exact, False), (folded, True))
-            if table
-        )
-        flows.__dict__["_hint_patterns"] = memo
-    return memo
+# ------------------------------------------------------------------ scored evidence
 
 
-def by_text(flows: FlowRegistry, texts: tuple[str, ...]) -> Flow | None:
-    """The flow named earliest in the nearest text that names one (at one place, the longest name)."""
-    patterns = _hint_patterns(flows)
-    for text in texts:
-        best: tuple[int, int, Flow] | None = None
-        for pattern, fold, table in patterns:
-            m = pattern.search(text)
-            if m:
-                hint = m.group()
-                flow = table[hint.lower() if fold else hint]
-                if best is None or (m.start(), -len(hint)) < best[:2]:
-                    best = (m.start(), -len(hint), flow)
-        if best:
-            return best[2]
-    return None
+@dataclass
+class _Tally:
+    evidence: list[Evidence] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    spoken: set[str] = field(default_factory=set)  # flows something besides the payload speaks for
+
+    def add(self, flow: str, kind: str, what: str, weight: float) -> None:
+        if weight:
+            self.evidence.append(Evidence(flow, kind, what, weight))
+            self.scores[flow] = self.scores.get(flow, 0.0) + weight
 
 
-def by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
-    """The flow whose schema fits the example best (memoised: pages repeat their examples)."""
-    import json
-
-    try:
-        key = json.dumps(value, sort_keys=True, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        return _by_shape(flows, value, version)
-    memo = flows.__dict__.setdefault("_shape_memo", {})
-    if (key, version) not in memo:
-        if len(memo) > 10_000:
-            memo.clear()
-        memo[(key, version)] = _by_shape(flows, value, version)
-    return memo[(key, version)]
-
-
-def _by_shape(flows: FlowRegistry, value: Any, version: tuple[int, ...]) -> Flow | None:
-    """The flow whose schema fits best, among the flows that know most of the example's keys and
-    whose required top-level properties it has (a defective value deeper down still lands in its
-    flow; a response or an unrelated object sharing a key or two does not)."""
-    if not isinstance(value, dict) or not value:
-        return None
-    best: tuple[int, int, Flow] | None = None
+def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> Attribution:
+    vocabulary = flows.vocabulary
+    tally = _Tally()
+    _context(tally, vocabulary, example, tokens)
+    response = example is not None and example.response
+    keys = {} if response else _keys(example, tokens)
+    if keys:
+        _payload(tally, flows, vocabulary, keys, example)
+    if not response:
+        _transport(tally, flows, example, tokens)
+    eligible = []
     for flow in flows.flows.values():
-        known = sum(1 for k in value if k in flow.known_keys)
-        if known * 2 < len(value) or not known:
+        if not _eligible(flow, example, keys, tally, vocabulary.key_weight):
             continue
-        errors = list(flows.validator(flow, version).iter_errors(value))
-        if any(e.validator == "required" and not e.absolute_path for e in errors):
-            continue
-        score = (len(errors), -known)
-        if best is None or score < best[:2]:
-            best = (*score, flow)
-    return best[2] if best else None
+        if flow.prior and flow.id in tally.scores:
+            tally.add(flow.id, "prior", "the flow this shape means when nothing else tells", flow.prior)
+        eligible.append((flow.id, round(tally.scores.get(flow.id, 0.0), 6)))
+    eligible = [e for e in eligible if e[1] > 0]
+    eligible.sort(key=lambda item: (-item[1], item[0]))
+    evidence = tuple(tally.evidence)
+    if not eligible or eligible[0][1] < THRESHOLD:
+        return Attribution(None, "", tuple(eligible), evidence)
+    best = eligible[0][0]
+    fragment = example is not None and not tokens and example.request is None and best not in tally.spoken
+    return Attribution(flows.get(best), "evidence", tuple(eligible), evidence, fragment)
 
 
-def flow_of_where(flows: FlowRegistry, where: Where, request: Request | None) -> tuple[Flow | None, str]:
-    """Attribution from everything but the payload: (flow, how)."""
-    if where.explicit:
-        return flows.get(where.flow), "directive"
-    flow = by_request(flows, request)
-    if flow:
-        return flow, "request"
-    flow = by_text(flows, where.texts)
-    if flow:
-        return flow, "heading"
-    if where.flow:
-        return flows.get(where.flow), "front matter"
-    return None, ""
+def _context(tally: _Tally, vocabulary, example: Example | None, tokens: tuple[Token, ...]) -> None:
+    """The names and words of the texts above the group: each name or word once, where it is nearest."""
+    nearest: dict[str, float] = {}  # text -> how much it says of the group
+    for where in [*([example.where] if example is not None else []), *(t.where for t in tokens)]:
+        for i, text in enumerate(where.texts):
+            near = where.nearness[i] if i < len(where.nearness) else 1 / (1 + i)
+            nearest[text] = max(nearest.get(text, 0.0), near)
+    best: dict[tuple[str, str, str], tuple[float, str]] = {}  # (flow, kind, name or stem) -> (weight, text)
+    for text, near in sorted(nearest.items(), key=lambda item: -item[1]):
+        text_names, text_stems = names_in(text), stems(text)
+        for flow_id, flow_names in vocabulary.names.items():
+            for name in flow_names & text_names:
+                best.setdefault((flow_id, "name", name), (vocabulary.name_weight[name] * NAME_FACTOR * near, text))
+        for flow_id, flow_stems in vocabulary.stems.items():
+            for stem in flow_stems & text_stems:
+                best.setdefault((flow_id, "word", stem), (vocabulary.stem_weight[stem] * near, text))
+    for (flow_id, kind, word), (weight, text) in sorted(best.items(), key=lambda item: (item[0][0], -item[1][0], item[0][2])):
+        tally.add(flow_id, kind, f"{word!r} in {_excerpt(text)}", weight)
+        tally.spoken.add(flow_id)
 
 
-def flow_of_example(flows: FlowRegistry, example: Example, version: tuple[int, ...]) -> Flow | None:
-    if example.flow_hint and not example.where.explicit and flows.get(example.flow_hint):
-        return flows.get(example.flow_hint)  # what the object is passed to
-    flow, how = flow_of_where(flows, example.where, example.request)
-    if how in ("heading", "front matter") and not _shares_a_key(flow, example.params):
-        flow, how = None, ""  # the prose names a flow, but this JSON is something else (a server config...)
-    if how or example.response:  # a response's shape says nothing of the request's flow
-        return flow
-    return by_shape(flows, example.params, version)
+def _excerpt(text: str, width: int = 60) -> str:
+    one_line = " ".join(text.split())
+    return repr(one_line if len(one_line) <= width else one_line[: width - 1] + "…")
 
 
-def _shares_a_key(flow: Flow | None, value: Any) -> bool:
-    """Does the example look like the flow's payload at all (an object with one of its keys)?"""
-    if flow is None or not flow.known_keys:
-        return True
-    if not isinstance(value, dict):
-        return False
-    return not value or any(key in flow.known_keys for key in value)
+def _keys(example: Example | None, tokens: tuple[Token, ...]) -> dict[str, Any]:
+    """The top-level keys of the example's parameters and of its tokens' payloads (unwrapped)."""
+    keys: dict[str, Any] = {}
+    if example is not None and isinstance(example.params, dict):
+        keys.update(example.params)
+    for token in tokens:
+        payload = _payload_of(token)
+        for key, value in payload.items():
+            if key not in TIME_CLAIMS:
+                keys.setdefault(key, value)
+    return keys
 
 
-def flow_of_token_payload(flows: FlowRegistry, text: str, version: tuple[int, ...]) -> Flow | None:
-    """A token with no example and no context: the flow its own payload fits (unwrapped), if any."""
+def _payload_of(token: Token) -> dict:
     from .tokens import Malformed, decode
 
+    if token.placeholder or len(token.text) > 65536:
+        return {}
     try:
-        payload = decode(text).payload
+        payload = decode(token.text).payload
     except Malformed:
-        return None
-    if list(payload) == ["payload"] and isinstance(payload["payload"], dict):
-        payload = payload["payload"]
-    return by_shape(flows, payload, version)
+        return {}
+    inner = payload.get("payload")
+    if isinstance(inner, dict) and all(k in ("payload", *TIME_CLAIMS) for k in payload):
+        return inner
+    return payload
+
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, float) and v.is_integer(),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _fits(value: Any, declared: tuple[str, ...]) -> bool:
+    return isinstance(value, Unknown) or any(_TYPES.get(t, lambda v: True)(value) for t in declared)
+
+
+def _payload(tally: _Tally, flows: FlowRegistry, vocabulary, keys: dict[str, Any], example: Example | None) -> None:
+    open_root = example is not None and "" in example.open
+    url_stems = _url_stems(keys)
+    for flow in flows.flows.values():
+        declared = vocabulary.types[flow.id]
+        for key, value in keys.items():
+            weight = vocabulary.key_weight.get(key)
+            if weight is None:
+                continue  # no flow knows it: it says nothing
+            if key in flow.known_keys:
+                if key in declared and not _fits(value, declared[key]):
+                    continue  # a value of another type than the flow's: the key says nothing
+                tally.add(flow.id, "key", repr(key), weight)
+            else:
+                tally.add(flow.id, "foreign key", f"{key!r} (a key of other flows)", weight * FOREIGN_KEY_FACTOR)
+        if not open_root:
+            for key in sorted(flow.required_keys - keys.keys()):
+                tally.add(flow.id, "missing key", f"{key!r} (required, absent)", vocabulary.key_weight.get(key, 0) * MISSING_KEY_FACTOR)
+        for stem, shown in sorted(url_stems.items()):
+            if stem in vocabulary.stems[flow.id]:
+                tally.add(flow.id, "url word", f"{stem!r} in {shown}", vocabulary.stem_weight[stem] * URL_WORD_FACTOR)
+
+
+def _url_stems(keys: dict[str, Any]) -> dict[str, str]:
+    """Stems of the paths of URL values (top level and one level down), with the value they come from."""
+    found: dict[str, str] = {}
+    values = list(keys.values())
+    values += [v for value in keys.values() if isinstance(value, dict) for v in value.values()]
+    for value in values:
+        if isinstance(value, str) and ("://" in value or value.startswith("/")) and len(value) < 2048:
+            path = value.split("://", 1)[-1].partition("/")[2] if "://" in value else value
+            for stem in stems(path):
+                found.setdefault(stem, repr(value if len(value) <= 60 else value[:59] + "…"))
+    return found
+
+
+def _transport(tally: _Tally, flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> None:
+    """The HTTP method of the request and the place of the tokens."""
+    methods = sorted({r.method for r in _requests(example, tokens) if r.method})
+    places = set()
+    for token in tokens:
+        if token.place == "header":
+            places.add("header")
+        elif token.place == "body":
+            places.add("body")
+        elif token.place == "property" and token.owner is not None and token.owner.source == "js":
+            places.add("browser")
+        elif token.place == "property" and token.request is not None:
+            places.add("body")
+    if example is not None and example.wrapped:
+        places.add("header")
+    for flow in flows.flows.values():
+        # the method of the request a token signs; an opaque token (Workspace) signs nothing and
+        # is then carried by requests of any method
+        for method in methods if not flow.opaque else ():
+            fits = method in flow.methods
+            tally.add(flow.id, "method", f"{method} request", TRANSPORT_FITS if fits else TRANSPORT_DIFFERS)
+        for place in sorted(places):
+            fits = place in flow.transports
+            tally.add(flow.id, "transport", f"token in the {place}", TRANSPORT_FITS if fits else TRANSPORT_DIFFERS)
+
+
+def _eligible(flow: Flow, example: Example | None, keys: dict[str, Any], tally: _Tally, known: dict) -> bool:
+    """Can the group be this flow at all? Something must speak for it besides the transport: the
+    text above, or the payload's keys. The flow must know one of the payload's keys, and at least
+    half of them (of those that any flow knows, if the text names the flow): a config or a
+    response that shares a key or two is not a request of the flow. A value that is not an object is no
+    flow's; a response belongs only to a flow that documents one."""
+    if example is not None and (not isinstance(example.params, dict) or example.response and not flow.response):
+        return False
+    if not keys or not flow.known_keys:
+        return flow.id in tally.spoken
+    shared = sum(1 for key in keys if key in flow.known_keys)
+    if flow.id in tally.spoken:  # the text names it: keys no flow knows say nothing
+        return shared > 0 and shared * 2 >= sum(1 for key in keys if key in known)
+    return shared > 0 and shared * 2 >= len(keys)  # the keys alone: they must be mostly the flow's

@@ -10,13 +10,16 @@ import time
 from dataclasses import dataclass
 from stat import S_ISREG
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .flows import FlowRegistry, bundled_schema_dir, load_flows, parse_version
 from .model import Finding, Fix, Location, Notice, RunResult, Severity, Span
 from .page import Page, PageDecodeError
 from .settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
 from .stamps import Stamp, file_stamp, stamp_of
+
+if TYPE_CHECKING:
+    from .rules.base import PageCheck
 
 # The checking machinery (markdown-it, tree-sitter, jsonschema, PyJWT) is imported on the first
 # page that needs it: a run whose pages all come from the cache, or hold no sample, never loads it.
@@ -34,6 +37,27 @@ class PageReport:
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
+    ctx, findings = _check(page, settings, flows, secrets)
+    placeholders = tuple(t.span for t in ctx.extraction.tokens if t.placeholder)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders)
+
+
+@dataclass
+class PageExplanation:
+    """What ``oo-jwt explain`` shows of one page: its samples, their pairs and attributions, and
+    the findings (as ``check_page`` reports them)."""
+
+    page: Page
+    check: "PageCheck"  # extraction, pairs, attributions
+    findings: list[Finding]
+
+
+def explain_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageExplanation:
+    ctx, findings = _check(page, settings, flows, secrets)
+    return PageExplanation(page, ctx, findings)
+
+
+def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]):
     from . import attribution
     from .extract import extract
     from .pairing import pair
@@ -46,20 +70,8 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     except Exception:  # noqa: BLE001 - an unreadable front-matter version: the run's version
         version = parse_version(settings.version)
     ctx = PageCheck(page, extraction, flows, settings, secrets, version)
-    for example in extraction.examples:
-        ctx.example_flow[id(example)] = attribution.flow_of_example(flows, example, version)
     ctx.pairs = pair(extraction)
-    for token in extraction.tokens:
-        example = token.owner or ctx.pairs.get(id(token))
-        if example is not None and not token.where.explicit:
-            flow = ctx.example_flow.get(id(example))
-            if flow is None:
-                flow = attribution.flow_of_where(flows, token.where, token.request)[0]
-        else:
-            flow = attribution.flow_of_where(flows, token.where, token.request)[0]
-            if flow is None and token.by_place:
-                flow = attribution.flow_of_token_payload(flows, token.text, version)
-        ctx.token_flow[id(token)] = flow
+    ctx.attributions = attribution.attribute(flows, extraction, ctx.pairs)
 
     raw = [finding for family in FAMILIES for finding in family.check(ctx)]
     findings, seen = [], set()
@@ -72,8 +84,7 @@ def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dic
             continue
         findings.append(finding)
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    placeholders = tuple(t.span for t in extraction.tokens if t.placeholder)
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders)
+    return ctx, findings
 
 
 def _fixes(ctx) -> list[Fix]:

@@ -30,11 +30,15 @@ class Flow:
     transports: tuple[str, ...]
     endpoints: tuple[str, ...]
     methods: tuple[str, ...]
-    hints: tuple[str, ...]
+    words: tuple[str, ...]  # words that name the flow in prose, headings and link targets (any form)
+    names: frozenset[str]  # identifiers that name it as written (a method name), in any language
     since: tuple[tuple[tuple[int, ...], str], ...]  # (version, "#/$defs/...") applied from that version on
     response: str | None
     schema_id: str
     known_keys: frozenset[str]
+    required_keys: frozenset[str] = frozenset()  # top-level properties the base schema requires
+    key_types: tuple[tuple[str, tuple[str, ...]], ...] = ()  # top-level property -> its declared JSON types
+    prior: float = 0.0  # the flow a shared shape means when no evidence tells (editor-config over refreshFile)
     alg: str = "HS256"
 
     @property
@@ -134,6 +138,11 @@ class FlowRegistry:
             for sid, s in self._schemas.items()
         )
 
+    @cached_property
+    def vocabulary(self) -> "Vocabulary":
+        """What each word, name and key says about the flows (built on the first attribution)."""
+        return Vocabulary(tuple(self.flows.values()))
+
     def get(self, flow_id: str | None) -> Flow | None:
         return self.flows.get(flow_id) if flow_id else None
 
@@ -152,6 +161,32 @@ class FlowRegistry:
                 schema = {"$ref": flow.schema_id}
             self._validators[key] = Draft202012Validator(schema, registry=self.registry)
         return self._validators[key]
+
+
+class Vocabulary:
+    """The evidence vocabulary of a set of flows: each flow's word stems and names, and how much a
+    word or a key says, by how few flows share it (a key every flow knows says nothing; ``status``,
+    known to the callback alone, says much): log2(flows / flows that have it)."""
+
+    def __init__(self, flows: tuple[Flow, ...]):
+        from .words import stems_of_words
+
+        self.stems = {f.id: stems_of_words(f.words) for f in flows}
+        self.names = {f.id: frozenset(f.names) for f in flows}
+        self.types = {f.id: dict(f.key_types) for f in flows}
+        count = len(flows)
+        self.stem_weight = _rarity(count, (s for stems in self.stems.values() for s in stems))
+        self.name_weight = _rarity(count, (n for names in self.names.values() for n in names))
+        self.key_weight = _rarity(count, (k for f in flows for k in f.known_keys))
+
+
+def _rarity(count: int, items) -> dict[str, float]:
+    import math
+
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item] = seen.get(item, 0) + 1
+    return {item: math.log2(max(count, 2) / n) for item, n in seen.items()}
 
 
 @lru_cache(maxsize=1)
@@ -223,13 +258,36 @@ def _flow(schema: dict, path: Path) -> Flow:
         transports=strings("transports", TRANSPORTS),
         endpoints=strings("endpoints"),
         methods=tuple(m.upper() for m in strings("methods")),
-        hints=strings("hints"),
+        # "hints" (phrases, the older form of a user's flow) count as words, their capitalised ones as names
+        words=strings("words") + strings("hints"),
+        names=frozenset(strings("names") + tuple(h for h in strings("hints") if h != h.lower() and " " not in h)),
         since=tuple(sorted((parse_version(v), ref) for v, ref in since.items())),
         response=meta.get("response"),
         schema_id=schema["$id"],
         known_keys=frozenset(_property_names(schema)),
+        required_keys=frozenset(r for r in schema.get("required") or () if isinstance(r, str)),
+        key_types=_declared_types(schema),
+        prior=_number(meta.get("prior", 0), f"{path}: x-oo-jwt.prior must be a number"),
         alg=meta.get("alg", "HS256"),
     )
+
+
+def _number(value: Any, problem: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FlowsError(problem)
+    return float(value)
+
+
+def _declared_types(schema: dict) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The JSON types each top-level property declares directly (none for a $ref or no "type")."""
+    out = []
+    for name, sub in (schema.get("properties") or {}).items():
+        declared = sub.get("type") if isinstance(sub, dict) else None
+        if isinstance(declared, str):
+            declared = [declared]
+        if isinstance(declared, list) and all(isinstance(t, str) for t in declared):
+            out.append((name, tuple(declared)))
+    return tuple(out)
 
 
 def _property_names(schema: dict) -> set[str]:

@@ -51,8 +51,8 @@ EXPECTED_FLOWS: dict[str, tuple] = {
     ),
 }
 
-META_REQUIRED = {"flow", "role", "token", "transports", "endpoints", "methods", "hints"}
-META_OPTIONAL = {"since", "response"}
+META_REQUIRED = {"flow", "role", "token", "transports", "endpoints", "methods", "words", "names"}
+META_OPTIONAL = {"since", "response", "prior"}
 
 
 def _load(path: pathlib.Path) -> dict:
@@ -166,17 +166,13 @@ def test_vendor_metadata(flow: str):
     assert set(meta["methods"]) <= {"GET", "POST", "PUT", "DELETE", "PATCH"}
     assert (meta["methods"] == []) == (meta["role"] == "browser")
 
-    hints = meta["hints"]
-    assert hints and all(isinstance(h, str) and h.strip() == h and h for h in hints)
-    assert len(set(hints)) == len(hints)
+    words, names = meta["words"], meta["names"]
+    assert words and all(isinstance(w, str) and w == w.strip().lower() and w for w in words)
+    assert len(set(words)) == len(words)
+    assert all(isinstance(n, str) and re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", n) for n in names)
     if flow in BROWSER_METHODS:
-        assert hints[0] == flow
-        assert "docEditor." + flow in hints
-    for h in hints:
-        if flow in BROWSER_METHODS and h in (flow, "docEditor." + flow):
-            continue
-        assert h == h.lower(), f"{flow}: hint {h!r} must be lower-case"
-        assert h != "download" and h != "mail merge"
+        assert names == [flow]
+    assert isinstance(meta.get("prior", 0), (int, float))
 
     for version, pointer in meta.get("since", {}).items():
         assert re.fullmatch(r"\d+(\.\d+)*", version)
@@ -204,31 +200,37 @@ def test_enums_as_documented():
     assert FLOWS["setRequestedSpreadsheet"]["properties"]["c"]["enum"] == ["mailmerge"]
 
 
-# ---------------------------------------------------------------- hints attribute seed sentences to one flow
+# ---------------------------------------------------------------- the words and names of a sentence name one flow
 
 
-def _hint_matches(hint: str, text: str) -> bool:
-    if hint != hint.lower():  # a method name: whole word, case-sensitive
-        return re.search(r"(?<!\w)" + re.escape(hint) + r"(?!\w)", text) is not None
-    return hint in text.lower()
+def _attributed(sentence: str):
+    """The attribution of a token that sits under ``sentence`` alone (no keys, no request)."""
+    from mkdocs_oo_jwt.attribution import attribute_group
+    from mkdocs_oo_jwt.flows import load_flows
+    from mkdocs_oo_jwt.model import Span
+    from mkdocs_oo_jwt.samples import Token, Where
+
+    token = Token(Span(0, 0), "", "bare", Where(0, 0, (sentence,), (0, 1), nearness=(1.0,)))
+    return attribute_group(load_flows(), None, (token,))
 
 
-def _flows_for(text: str) -> set[str]:
-    return {f for f, s in FLOWS.items() if any(_hint_matches(h, text) for h in s["x-oo-jwt"]["hints"])}
+def test_every_flow_has_words_or_names_of_its_own():
+    """Text can always tell two flows apart: no two share all their words and names."""
+    from mkdocs_oo_jwt.words import stems_of_words
 
-
-def test_no_lowercase_hint_contains_another_flows_hint():
-    pairs = [(f, h) for f, s in FLOWS.items() for h in s["x-oo-jwt"]["hints"]]
-    for f1, h1 in pairs:
-        for f2, h2 in pairs:
-            if f1 != f2 and h1 == h1.lower() and h2 == h2.lower():
-                assert h1 not in h2, f"{f1}:{h1!r} is inside {f2}:{h2!r}"
+    seen = {}
+    for flow, schema in FLOWS.items():
+        meta = schema["x-oo-jwt"]
+        vocabulary = (stems_of_words(meta["words"]), frozenset(meta["names"]))
+        assert vocabulary not in seen, f"{flow} and {seen.get(vocabulary)} have the same words and names"
+        seen[vocabulary] = flow
 
 
 SEED_SENTENCES = [
-    # seed 000 / 002 headings and lead-ins
-    ("Request to receive the status of the edited document", "command"),
-    ("Sample parameters of request to receive the status of the edited document:", "command"),
+    # seed 000 / 002 headings and lead-ins (the command's heading names no flow: its lead-in does)
+    ("Validation is performed for incoming requests with the commands from the document storage service "
+     "to the document command service.", "command"),
+    ("[document command service](../../Command%20service/Command%20service.md)", "command"),
     ("Request to convert the document", "conversion"),
     ("Sample payload of request to convert the document", "conversion"),
     ("Request to document builder service", "docbuilder"),
@@ -284,7 +286,25 @@ SEED_SENTENCES = [
 
 @pytest.mark.parametrize(("sentence", "flow"), SEED_SENTENCES, ids=[f for _, f in SEED_SENTENCES])
 def test_seed_sentences_attribute_to_one_flow(sentence: str, flow: str):
-    assert _flows_for(sentence) == {flow}
+    attribution = _attributed(sentence)
+    assert attribution.flow is not None and attribution.flow.id == flow, attribution.scores
+    assert not attribution.ambiguous, attribution.scores
+
+
+TRANSLATED = [
+    # a translation keeps link targets, anchors and method names: they alone name the flow
+    ("当在 ONLYOFFICE 文档中[打开](/editors/open)文件进行编辑时，必须将[令牌](/editors/config/#token)添加到配置中。", "editor-config"),
+    ("## 打开文件 {#opening-file}", "editor-config"),
+    ("* **insertImage** - 调用 [insertImage](/editors/methods#insertImage) 方法将图片插入文件时", "insertImage"),
+    ("Bei Anfragen an den [Konvertierungsdienst](../../Conversion%20API/Request.md) wird geprüft.", "conversion"),
+    ("Запрос к [сервису команд](/editors/command/)", "command"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "flow"), TRANSLATED, ids=[f for _, f in TRANSLATED])
+def test_translated_sentences_attribute_by_links_and_names(sentence: str, flow: str):
+    attribution = _attributed(sentence)
+    assert attribution.flow is not None and attribution.flow.id == flow, attribution.scores
 
 
 # ---------------------------------------------------------------- one registry, every $ref resolves

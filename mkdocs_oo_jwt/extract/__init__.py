@@ -70,6 +70,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
             block.lines,
             pending_flow or page_flow,
             explicit=pending_flow is not None,
+            nearness=block.context.nearness,
         )
         ignore, pending_flow, pending_ignore = pending_ignore, None, None
         if block.kind == "code" and _counter_example(where):

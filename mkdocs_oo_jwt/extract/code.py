@@ -17,7 +17,7 @@ from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
 from . import http, jsondoc, shell
 from .jwtshape import JWT, WHOLE_JWT
-from .markdown import Block, MappedText
+from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
 HTTP_LANGS = {"http", "https", "rest"}
@@ -43,7 +43,7 @@ class BlockScanner:
         if not self.lead:
             return self.where
         texts = tuple(reversed(self.lead)) + self.where.texts
-        return replace(self.where, texts=texts)
+        return replace(self.where, texts=texts, nearness=nearness(len(self.lead), 0, 0) + self.where.nearness)
 
     def add_token(self, start: int, end: int, place: str, **kw: Any) -> Token:
         token = Token(self.span(start, end), self.text.text[start:end], place, self.here(), **kw)

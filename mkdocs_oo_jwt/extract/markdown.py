@@ -97,6 +97,7 @@ class Context:
 
     section: int
     texts: tuple[str, ...]  # lead-in paragraphs since the last block, list-item leads, headings
+    nearness: tuple[float, ...] = ()  # of each text: see ``nearness``
 
 
 @dataclass
@@ -156,6 +157,17 @@ def blocks(page: Page, prose_needles: tuple[str, ...] | None = None) -> list[Blo
 MAX_LEAD_PARAGRAPHS = 6  # the prose just above a block that can name its flow; bounds the work
 
 
+def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
+    """How much each text above a block says of it: the k-th lead-in paragraph (nearest first)
+    1/(1+k/2); the list items and titles around it and its section's heading fully; the k-th
+    heading above that 1/(1+k)."""
+    return (
+        tuple(1 / (1 + k / 2) for k in range(paragraphs))
+        + (1.0,) * leads
+        + tuple(1 / (1 + k) for k in range(headings))
+    )
+
+
 class _Walker:
     def __init__(self, page: Page, prose_needles: tuple[str, ...] | None = None):
         self.page = page
@@ -174,10 +186,10 @@ class _Walker:
         self.walk(tokens, shift)
 
     def context(self) -> Context:
-        texts = list(reversed(self.prose[-MAX_LEAD_PARAGRAPHS:]))
-        texts += [lead for lead in reversed(self.list_leads) if lead]
-        texts += [text for _, text in reversed(self.headings)]
-        return Context(self.section, tuple(texts))
+        paragraphs = list(reversed(self.prose[-MAX_LEAD_PARAGRAPHS:]))
+        leads = [lead for lead in reversed(self.list_leads) if lead]
+        headings = [text for _, text in reversed(self.headings)]
+        return Context(self.section, tuple(paragraphs + leads + headings), nearness(len(paragraphs), len(leads), len(headings)))
 
     def listed(self, prose: str) -> bool:
         return self.prose_needles is None or any(needle in prose for needle in self.prose_needles)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..attribution import NONE, Attribution
 from ..catalog import RULES
 from ..flows import Flow, FlowRegistry
 from ..model import Finding, Fix, Severity, Span
@@ -20,15 +21,16 @@ class PageCheck:
     settings: Settings
     secrets: dict[str, Secret]
     version: tuple[int, ...]
-    example_flow: dict[int, Flow | None] = field(default_factory=dict)
-    token_flow: dict[int, Flow | None] = field(default_factory=dict)
-    pairs: dict[int, Example | None] = field(default_factory=dict)
+    pairs: dict[int, Example | None] = field(default_factory=dict)  # id(token) -> the example it signs
+    attributions: dict[int, Attribution] = field(default_factory=dict)  # id(example or token) -> its flow
     unsigned_roles: set[str] = field(default_factory=set)  # roles whose signatures went unchecked
     time_dependent: bool = False  # a token has exp or nbf: the findings change with the clock
 
+    def attribution(self, sample: Example | Token) -> Attribution:
+        return self.attributions.get(id(sample), NONE)
+
     def flow_of(self, sample: Example | Token) -> Flow | None:
-        table = self.example_flow if isinstance(sample, Example) else self.token_flow
-        return table.get(id(sample))
+        return self.attribution(sample).flow
 
     def finding(
         self,

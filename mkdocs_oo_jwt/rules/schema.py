@@ -1,7 +1,9 @@
 """schema: an example payload breaks its flow's JSON Schema.
 
 Reported at the offending value; missing properties once per object that lacks them, at that
-object, with its JSON pointer.
+object, with its JSON pointer. An example that nothing but its own keys attributes (no token, no
+request, no text naming the flow) may be a fragment of a payload: what it has is checked, what
+it lacks is not.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from .base import PageCheck
 
 def check(ctx: PageCheck):
     for example in ctx.extraction.examples:
-        flow = ctx.flow_of(example)
+        attribution = ctx.attribution(example)
+        flow = attribution.flow
         if flow is None:
             continue
         response = example.response
@@ -27,8 +30,8 @@ def check(ctx: PageCheck):
         missing: dict[str, list[str]] = {}
         for error in _errors(validator, example.params):
             relative = "".join(f"/{pointer_token(str(p))}" for p in error.absolute_path)
-            if error.validator == "required" and relative in example.open:
-                continue  # the elision may hold the missing members
+            if error.validator == "required" and (relative in example.open or attribution.fragment):
+                continue  # the elision may hold the missing members; a fragment shows only a part
             pointer = base + relative
             if error.validator == "required":
                 names = missing.setdefault(pointer, [])
