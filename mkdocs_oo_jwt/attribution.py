@@ -373,3 +373,11 @@ def _eligible(flow: Flow, example: Example | None, keys: dict[str, Any], tally: 
     if flow.id in tally.spoken:  # the text names it: keys no flow knows say nothing
         return shared > 0 and shared * 2 >= sum(1 for key in keys if key in known)
     return shared > 0 and shared * 2 >= len(keys)  # the keys alone: they must be mostly the flow's
+
+
+def closest(attribution: Attribution) -> str:
+    """The best-scoring flows, for a message: "closest: command 2.1, insertImage 2.1"."""
+    if not attribution.scores:
+        return "no flow's words, names or keys"
+    shown = ", ".join(f"{flow} {score:.1f}" for flow, score in attribution.scores[:3])
+    return f"closest: {shown}, below {THRESHOLD:.0f}"

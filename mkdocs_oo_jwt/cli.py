@@ -18,14 +18,19 @@ from . import __version__
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
-def _common_options(command, report: str | None = None) -> None:
-    """The options `check` and `fix` share."""
-    command.add_argument("--format", choices=FORMATS, default="text", help=report)
+def _settings_options(command) -> None:
+    """The options that make the settings of a run (`check`, `fix`, `explain`)."""
     command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
-    command.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
     command.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
     command.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
     command.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
+
+
+def _common_options(command, report: str | None = None) -> None:
+    """The options `check` and `fix` share."""
+    command.add_argument("--format", choices=FORMATS, default="text", help=report)
+    _settings_options(command)
+    command.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
     command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
 
@@ -59,6 +64,15 @@ def _parser():
     fix.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     fix.add_argument("--diff", action="store_true", help="print a unified diff on stdout and write nothing (the report goes to stderr)")
     _common_options(fix, report="format of the report of what remains")
+
+    explain = sub.add_parser(
+        "explain",
+        help="show why a page is clean or not: each example and token, its flow and the evidence for it",
+        description="For every example and token of a page (or those at LINE): where it is, the flow it was "
+        "given and the evidence that decided it (and the runner-up's), what each token signs, and its findings.",
+    )
+    explain.add_argument("target", metavar="PATH[:LINE]", help="a page, optionally with a line number")
+    _settings_options(explain)
 
     sub.add_parser("rules", help="list the rules with their ids, severities and docs")
     return parser
@@ -123,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         for rule in RULES.values():
             print(f"{rule.id:24} {str(rule.severity):8} {rule.doc}")
         return 0
+    if args.command == "explain":
+        return _explain(args)
     if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
         return 2
@@ -138,7 +154,7 @@ def _settings_and_paths(args):
     from .settings import ConfigError, parse_fail_on, parse_rules
 
     settings = load_settings(args.config)
-    if args.fail_on:
+    if getattr(args, "fail_on", None):
         settings = replace(settings, fail_on=parse_fail_on(args.fail_on, "--fail-on"))
     if args.target_version:
         parse_version(args.target_version)
@@ -180,6 +196,47 @@ def _check(args, argv: list[str]) -> int:
 
         save(args.cache_dir, argv, sys.stdout, output, code, result.stamps, config)
     return code
+
+
+def _explain(args) -> int:
+    from pathlib import Path
+
+    from .engine import explain_page, read_page
+    from .explain import render
+    from .flows import FlowsError, load_flows
+    from .model import Finding
+    from .settings import ConfigError, secrets_from_env
+
+    path, line = _path_and_line(args.target)
+    args.paths = [path]
+    try:
+        settings, _ = _settings_and_paths(args)
+        secrets = secrets_from_env(settings)
+        flows = load_flows(settings.flows_dirs)
+    except (ConfigError, FlowsError) as exc:
+        print(f"oo-jwt: error: {exc}", file=sys.stderr)
+        return 2
+    if Path(path).is_dir():
+        print(f"oo-jwt: error: {path}: explain reads one page, not a folder", file=sys.stderr)
+        return 2
+    page = read_page(Path(path), path, settings)
+    if isinstance(page, Finding):
+        print(f"{path}:{page.location.line}:{page.location.column}: {page.message}", file=sys.stderr)
+        return 1
+    explanation = explain_page(page, settings, flows, secrets)
+    sys.stdout.write(render(explanation, line))
+    sys.stdout.flush()
+    return 1 if line is not None and not explanation.samples_at(line) else 0
+
+
+def _path_and_line(target: str) -> tuple[str, int | None]:
+    """``docs/a.md:42`` -> ("docs/a.md", 42); a path that exists as given is taken whole."""
+    from pathlib import Path
+
+    head, sep, tail = target.rpartition(":")
+    if sep and tail.isdigit() and head and not Path(target).exists():
+        return head, int(tail)
+    return target, None
 
 
 def _fix(args) -> int:

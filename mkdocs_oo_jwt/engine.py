@@ -51,6 +51,15 @@ class PageExplanation:
     check: "PageCheck"  # extraction, pairs, attributions
     findings: list[Finding]
 
+    def samples_at(self, line: int) -> list:
+        """The examples and tokens whose lines (1-based) include ``line``."""
+        out = []
+        for sample in [*self.check.extraction.examples, *self.check.extraction.tokens]:
+            location = self.page.location(sample.span)
+            if location.line <= line <= location.end_line:
+                out.append(sample)
+        return out
+
 
 def explain_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageExplanation:
     ctx, findings = _check(page, settings, flows, secrets)

@@ -8,7 +8,7 @@ from the token rules.)
 
 from __future__ import annotations
 
-from ..attribution import THRESHOLD, Attribution
+from ..attribution import THRESHOLD, Attribution, closest
 from ..samples import Example, Token
 from .base import PageCheck
 
@@ -48,11 +48,3 @@ def _keys_belong(ctx: PageCheck, example: Example, attribution: Attribution) -> 
     closest_flow = ctx.flows.get(attribution.best[0])
     known = ctx.flows.vocabulary.key_weight
     return all(key in known for key in params) and sum(key in closest_flow.known_keys for key in params) >= 2
-
-
-def closest(attribution: Attribution) -> str:
-    """The best-scoring flows, for a message: "closest: command 2.1, insertImage 2.1"."""
-    if not attribution.scores:
-        return "no flow's words, names or keys"
-    shown = ", ".join(f"{flow} {score:.1f}" for flow, score in attribution.scores[:3])
-    return f"closest: {shown}, below {THRESHOLD:.0f}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from ..attribution import closest
 from ..model import Severity, Unknown
 from ..samples import Example, Token
 from ..signing import expected_payload, prefix_of
@@ -55,7 +56,8 @@ def check(ctx: PageCheck):
         if flow is None:
             yield ctx.finding(
                 "flow-unknown", token.span,
-                "token belongs to no known flow: checked for form only (add <!-- oo-jwt: flow=... --> to check it)",
+                f"token belongs to no known flow ({closest(ctx.attribution(token))}): checked for form only "
+                "(add <!-- oo-jwt: flow=... --> above it to check it)",
             )
             continue
         yield from _time_claims(ctx, token, decoded, flow)
