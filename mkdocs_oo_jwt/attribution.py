@@ -38,7 +38,7 @@ from typing import Any, Iterable
 from .extract.code import request_path_host
 from .flows import Flow, FlowRegistry
 from .model import Unknown
-from .samples import Example, Extraction, Request, Token
+from .samples import Example, Extraction, Request, Token, Where
 from .words import names as names_in, stems
 
 THRESHOLD = 3.0
@@ -94,8 +94,9 @@ NONE = Attribution(None, "")
 def attribute(
     flows: FlowRegistry, extraction: Extraction, pairs: dict[int, Example | None]
 ) -> dict[int, Attribution]:
-    """id(example or token) -> its attribution. A token that signs an example has its example's,
-    unless a directive stands right above the token."""
+    """id(example, token or fault) -> its attribution. A token that signs an example has its
+    example's, unless a directive stands right above the token; a JSON example that does not parse
+    (a fault) has the flow its place says."""
     signers: dict[int, list[Token]] = {}
     owners: dict[int, Example] = {}
     for token in extraction.tokens:
@@ -112,27 +113,35 @@ def attribute(
             out[id(token)] = out[id(example)]
         else:
             out[id(token)] = attribute_group(flows, None, (token,))
+    for fault in extraction.faults:
+        out[id(fault)] = attribute_group(flows, None, (), fault.where)
     return out
 
 
-def attribute_group(flows: FlowRegistry, example: Example | None, tokens: Iterable[Token]) -> Attribution:
+def attribute_group(
+    flows: FlowRegistry, example: Example | None, tokens: Iterable[Token], where: Where | None = None
+) -> Attribution:
+    """The attribution of an example and the tokens that sign it, of a token alone, or of a place
+    alone (``where``: what a JSON example that does not parse still says)."""
     tokens = tuple(tokens)
-    certain = _certain(flows, example, tokens)
+    certain = _certain(flows, example, tokens, where)
     if certain:
         kind, flow_id, what = certain[0]
         evidence = tuple(Evidence(f, k, w, math.inf) for k, f, w in certain)
         flow = flows.get(flow_id)
         return Attribution(flow, kind, ((flow_id, math.inf),) if flow else (), evidence)
-    return _scored(flows, example, tokens)
+    return _scored(flows, example, tokens, where)
 
 
 # ------------------------------------------------------------------ certain evidence
 
 
-def _certain(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> list[tuple[str, str, str]]:
+def _certain(
+    flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...], where: Where | None
+) -> list[tuple[str, str, str]]:
     """(kind, flow id, what) of every certain piece of evidence, the deciding one first."""
     found: list[tuple[str, str, str]] = []
-    wheres = [example.where] if example is not None else [t.where for t in tokens]
+    wheres = [example.where] if example is not None else [t.where for t in tokens] + ([where] if where else [])
     for where in wheres:
         if where.explicit and where.flow:
             found.append(("directive", where.flow, f"<!-- oo-jwt: flow={where.flow} -->"))
@@ -201,10 +210,10 @@ class _Tally:
             self.scores[flow] = self.scores.get(flow, 0.0) + weight
 
 
-def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> Attribution:
+def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...], where: Where | None) -> Attribution:
     vocabulary = flows.vocabulary
     tally = _Tally()
-    _context(tally, vocabulary, example, tokens)
+    _context(tally, vocabulary, example, tokens, where)
     response = example is not None and example.response
     keys = {} if response else _keys(example, tokens)
     if keys:
@@ -228,10 +237,13 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     return Attribution(flows.get(best), "evidence", tuple(eligible), evidence, fragment)
 
 
-def _context(tally: _Tally, vocabulary, example: Example | None, tokens: tuple[Token, ...]) -> None:
+def _context(
+    tally: _Tally, vocabulary, example: Example | None, tokens: tuple[Token, ...], alone: Where | None
+) -> None:
     """The names and words of the texts above the group: each name or word once, where it is nearest."""
     nearest: dict[str, float] = {}  # text -> how much it says of the group
-    for where in [*([example.where] if example is not None else []), *(t.where for t in tokens)]:
+    wheres = [*([example.where] if example is not None else []), *(t.where for t in tokens), *([alone] if alone else [])]
+    for where in wheres:
         for i, text in enumerate(where.texts):
             near = where.nearness[i] if i < len(where.nearness) else 1 / (1 + i)
             nearest[text] = max(nearest.get(text, 0.0), near)

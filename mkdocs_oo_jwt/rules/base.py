@@ -9,7 +9,7 @@ from ..catalog import RULES
 from ..flows import Flow, FlowRegistry
 from ..model import Finding, Fix, Severity, Span
 from ..page import Page
-from ..samples import Example, Extraction, Token
+from ..samples import Example, Extraction, Fault, Token
 from ..settings import Secret, Settings
 
 
@@ -26,10 +26,10 @@ class PageCheck:
     unsigned_roles: set[str] = field(default_factory=set)  # roles whose signatures went unchecked
     time_dependent: bool = False  # a token has exp or nbf: the findings change with the clock
 
-    def attribution(self, sample: Example | Token) -> Attribution:
+    def attribution(self, sample: Example | Token | Fault) -> Attribution:
         return self.attributions.get(id(sample), NONE)
 
-    def flow_of(self, sample: Example | Token) -> Flow | None:
+    def flow_of(self, sample: Example | Token | Fault) -> Flow | None:
         return self.attribution(sample).flow
 
     def finding(

@@ -8,7 +8,7 @@ from .base import PageCheck
 
 def check(ctx: PageCheck):
     for fault in ctx.extraction.faults:
-        yield ctx.finding("json-syntax", fault.span, f"JSON example does not parse: {fault.message}")
+        yield ctx.finding("json-syntax", fault.span, f"JSON example does not parse: {fault.message}", ctx.flow_of(fault))
     for example in ctx.extraction.examples:
         for pointer, span in example.duplicates:
             key = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")

@@ -1,7 +1,8 @@
 """schema: an example payload breaks its flow's JSON Schema.
 
-Reported at the offending value; missing properties once per object that lacks them, at that
-object, with its JSON pointer. An example that nothing but its own keys attributes (no token, no
+Reported at the offending value, once per value (the most telling of its errors: a string
+status is "not of type integer", not also "not one of"); missing properties once per object
+that lacks them, at that object, with its JSON pointer. An example that nothing but its own keys attributes (no token, no
 request, no text naming the flow) may be a fragment of a payload: what it has is checked, what
 it lacks is not.
 """
@@ -28,6 +29,7 @@ def check(ctx: PageCheck):
         validator = ctx.flows.validator(flow, version, response=response)
         base = "/payload" if example.wrapped else ""
         missing: dict[str, list[str]] = {}
+        wrong: dict[str, list] = {}  # pointer -> the errors of the value there (reported once)
         for error in _errors(validator, example.params):
             relative = "".join(f"/{pointer_token(str(p))}" for p in error.absolute_path)
             if error.validator == "required" and (relative in example.open or attribution.fragment):
@@ -37,6 +39,9 @@ def check(ctx: PageCheck):
                 names = missing.setdefault(pointer, [])
                 names += [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
                 continue
+            wrong.setdefault(pointer, []).append(error)
+        for pointer, errors in wrong.items():  # one finding per value: the most telling of its errors
+            error = _most_telling(errors)
             yield ctx.finding(
                 "schema", example.span_of(pointer), f"{pointer or '/'}: {error.message}", flow, pointer
             )
@@ -51,6 +56,12 @@ def check(ctx: PageCheck):
                 flow,
                 pointer,
             )
+
+
+def _most_telling(errors):
+    from jsonschema.exceptions import best_match  # jsonschema is imported only to validate
+
+    return best_match(errors)
 
 
 def _errors(validator, value):
