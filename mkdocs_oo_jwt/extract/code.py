@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
-from . import http, jsondoc, shell
+from . import http, jsondoc, markers, shell
 from .jwtshape import JWT, WHOLE_JWT
 from .markdown import Block, MappedText
 
@@ -30,6 +30,9 @@ class BlockScanner:
         self.block = block
         self.max_depth = max_depth
         self.text: MappedText = block.content  # type: ignore[assignment]
+        # what is read: the text with annotation markers blanked; same length as the text, so an
+        # offset in one is an offset in the other
+        self.source = markers.mask(self.text.text)
         self.where = where
         self.out = out
         self.lead: list[str] = []  # prose lines inside the block since the last sample
@@ -53,7 +56,7 @@ class BlockScanner:
 
     # -- the scan ------------------------------------------------------------------------------
     def scan(self) -> None:
-        text = self.text.text
+        text = self.source
         lang = self.block.lang
         if lang in JS_LANGS:
             from .js import JsScanner
@@ -94,7 +97,7 @@ class BlockScanner:
                 self.add_token(m.start(), m.end(), "prose")
 
     def json_value(self, start: int, strict: bool, request: Request | None = None, source: str = "json") -> int:
-        text = self.text.text
+        text = self.source
         doc = jsondoc.parse(text, start, self.max_depth)
         opened: frozenset[str] = frozenset()
         if isinstance(doc, jsondoc.JsonFault):  # a partial example with "..." elisions?
@@ -166,7 +169,7 @@ class BlockScanner:
         self.lead = []
 
     def http_message(self, start: int) -> int:
-        text = self.text.text
+        text = self.source
         msg = http.read_message(text, start)
         headers = [
             Header(name, value, self.span(*line), self.span(*vspan))
@@ -188,7 +191,7 @@ class BlockScanner:
         return end
 
     def curl(self, start: int) -> int:
-        text = self.text.text
+        text = self.source
         curl = shell.read_curl(text, start)
         if curl is None:
             return shell.command_end(text, start) + 1
@@ -219,7 +222,7 @@ class BlockScanner:
             at = self.span(anchor, anchor)
             self.out.faults.append(Fault(at, doc.message, self.here()))
             return
-        raw = self.text.text
+        raw = self.source
         exact = curl.data_quote == "'" and raw[anchor + 1 : anchor + 1 + len(curl.data or "")] == curl.data
         if exact:  # single quotes: the JSON's characters are the page's characters
             shift = anchor + 1

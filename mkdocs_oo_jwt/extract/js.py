@@ -39,7 +39,7 @@ class JsScanner:
         self.grammar = grammar_for(lang)
 
     def scan(self) -> None:
-        text = self.s.text.text
+        text = self.s.source
         data = text.encode("utf-8")
         tree, shift = parser(self.grammar).parse(data), 0
         if tree.root_node.has_error and text.lstrip()[:1] in ("{", "["):

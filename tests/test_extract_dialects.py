@@ -1,0 +1,199 @@
+"""Examples where writers put them (issue 11, part 3): what a user sees found on a page.
+
+Each page below is real Markdown as docs write it: Material code annotations, ``jsonc``/``json5``
+blocks, Markdown tables, Python ``requests`` calls, Docusaurus ``<TabItem>`` bodies. For each: the
+examples, tokens and requests found, at which line and column (1-based, as reported), with which
+values, and which example each token signs; then ``oo-jwt fix`` on a page whose token there is
+stale changes exactly that token's bytes. Expected tokens are made here with PyJWT, never by the tool.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import jwt
+import pytest
+from pagekit import CONVERSION
+
+from mkdocs_oo_jwt.extract import extract
+from mkdocs_oo_jwt.model import UNKNOWN
+from mkdocs_oo_jwt.page import Page
+from mkdocs_oo_jwt.pairing import pair
+
+SECRET = "dialects-test-secret-0123456789-abcdefghijk"  # 43 bytes, test only
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+
+
+def sign(payload) -> str:
+    return jwt.encode(payload, SECRET, algorithm="HS256")
+
+
+STALE = sign({**CONVERSION, "url": "https://example.com/some-other-document.docx"})
+
+
+def page_of(markdown: str, crlf: bool = False, bom: bool = False) -> Page:
+    text = textwrap.dedent(markdown).lstrip("\n")
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    return Page.from_bytes("page.md", (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+
+
+def read(markdown: str, crlf: bool = False, bom: bool = False):
+    page = page_of(markdown, crlf, bom)
+    found = extract(page)
+    return page, found, pair(found)
+
+
+def at(page: Page, span) -> tuple[int, int]:
+    """(line, column) of a span's start, 1-based as findings report them."""
+    loc = page.location(span)
+    return loc.line, loc.column
+
+
+def values(page: Page, example) -> dict[str, tuple[int, int, str]]:
+    """Every located value of an example: pointer -> (line, column, the page's characters there)."""
+    return {p: (*at(page, s), page.text[s.start : s.end]) for p, s in sorted(example.spans.items())}
+
+
+def fixed(tmp_path, monkeypatch, capsys, markdown: str, crlf: bool = False, bom: bool = False) -> tuple[bytes, bytes, str]:
+    """Run ``oo-jwt fix`` on the page: (bytes before, bytes after, stdout)."""
+    from mkdocs_oo_jwt.cli import main
+
+    for var in ("OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
+    monkeypatch.chdir(tmp_path)
+    text = textwrap.dedent(markdown).lstrip("\n")
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    before = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    (tmp_path / "page.md").write_bytes(before)
+    capsys.readouterr()
+    main(["fix", "page.md"])
+    out = capsys.readouterr().out
+    assert SECRET not in out
+    return before, (tmp_path / "page.md").read_bytes(), out
+
+
+def only_token_changed(before: bytes, after: bytes, old: str, new: str) -> None:
+    """``after`` is ``before`` with exactly the characters of ``old`` replaced by ``new``."""
+    assert before.count(old.encode()) == 1
+    at_ = before.index(old.encode())
+    assert after == before[:at_] + new.encode() + before[at_ + len(old) :]
+
+
+# ------------------------------------------------------------------ 1. Material code annotations
+
+
+ANNOTATED = """\
+    # Conversion
+
+    Sample parameters of the request to convert the document:
+
+    ```json
+    {
+        "filetype": "docx", // (1)!
+        "key": "Khirz6zTPdfd7",  # (2)
+        "outputtype": "pdf",
+        "title": "Example Document Title.docx",
+        "url": "https://example.com/url-to-example-document.docx", // (3)
+        "token": "TOKEN" // (4)!
+    }
+    ```
+
+    1. The type of the document.
+    2. The key.
+
+    ```http
+    POST /converter HTTP/1.1
+    Host: documentserver # (1)
+    Authorization: Bearer TOKEN # (2)!
+
+    {
+        "filetype": "docx", // (3)!
+        "key": "Khirz6zTPdfd7",
+        "outputtype": "pdf",
+        "title": "Example Document Title.docx",
+        "url": "https://example.com/url-to-example-document.docx"
+    }
+    ```
+
+    ```bash
+    curl -X POST https://documentserver/converter \\ # (1)
+      -H "Content-Type: application/json" \\
+      -d '{"filetype": "docx", "key": "Khirz6zTPdfd7", "outputtype": "pdf", # (2)!
+           "title": "Example Document Title.docx", "url": "https://example.com/url-to-example-document.docx"}'
+    ```
+"""
+
+
+@pytest.mark.parametrize("crlf,bom", [(False, False), (True, True)], ids=["lf", "crlf-bom"])
+def test_annotation_markers_are_not_json(crlf, bom):
+    token = sign(CONVERSION)
+    page, found, pairs = read(ANNOTATED.replace("TOKEN", token), crlf, bom)
+
+    assert found.faults == []
+    json_example, http_body = (e for e in found.examples if e.source in ("json", "http-body"))
+    assert json_example.value == CONVERSION and not json_example.partial
+    assert values(page, json_example)["/filetype"] == (7, 17, '"docx"')
+    assert values(page, json_example)["/key"] == (8, 12, '"Khirz6zTPdfd7"')
+    assert values(page, json_example)["/url"] == (11, 12, '"https://example.com/url-to-example-document.docx"')
+    assert http_body.value == CONVERSION and not http_body.partial
+    assert values(page, http_body)["/filetype"] == (25, 17, '"docx"')
+
+    body_token, header_token = found.tokens[0], found.tokens[1]
+    assert (body_token.place, at(page, body_token.span), body_token.text) == ("property", (12, 15), token)
+    assert pairs[id(body_token)] is json_example
+    assert (header_token.place, at(page, header_token.span), header_token.text) == ("header", (22, 23), token)
+    assert page.text[header_token.span.start : header_token.span.end] == token
+    assert http_body.request.header("Host").value == "documentserver"
+    assert pairs[id(header_token)] is http_body
+
+
+def test_annotation_marker_inside_a_curl_data_argument():
+    page, found, _ = read(ANNOTATED.replace("TOKEN", sign(CONVERSION)))
+    curl = next(e for e in found.examples if e.source == "curl-body")
+    assert curl.value == CONVERSION and not curl.partial
+    assert curl.request.method == "POST" and curl.request.target == "https://documentserver/converter"
+    assert at(page, curl.span) == (36, 7)
+
+
+def test_annotation_markers_in_js_are_comments():
+    page, found, pairs = read("""\
+        ```js
+        docEditor.insertImage({
+            "c": "add", // (1)!
+            "fileType": "png", // (2)
+            "url": "https://example.com/image.png",
+            "token": "eyJhbGciOiJIUzI1NiJ9.e30.x" // (3)!
+        });
+        ```
+    """)
+    (example,) = found.examples
+    assert example.value == {"c": "add", "fileType": "png", "url": "https://example.com/image.png"}
+    assert not example.partial and example.flow_hint == "insertImage"
+
+
+def test_a_comment_that_is_not_an_annotation_is_still_a_json_error():
+    page, found, _ = read("""\
+        ```json
+        {
+            "c": "info", // the command
+            "key": "Khirz6zTPdfd7"
+        }
+        ```
+    """)
+    assert found.examples == [] and len(found.faults) == 1
+    assert at(page, found.faults[0].span) == (3, 18)
+
+
+def test_fix_rewrites_a_token_beside_an_annotation(tmp_path, monkeypatch, capsys):
+    before, after, out = fixed(tmp_path, monkeypatch, capsys, ANNOTATED.replace("TOKEN", STALE), crlf=True)
+    assert "fixed page.md: 2 tokens" in out
+    new_body, new_header = JWT.findall(after.decode())[:2]
+    assert jwt.decode(new_body, SECRET, algorithms=["HS256"]) == CONVERSION
+    assert jwt.decode(new_header, SECRET, algorithms=["HS256"]) == {"payload": CONVERSION}
+    assert after == before.replace(STALE.encode(), new_body.encode(), 1).replace(STALE.encode(), new_header.encode(), 1)
+    assert b"\"token\": \"" + new_body.encode() + b"\" // (4)!\r\n" in after
+    assert b"Authorization: Bearer " + new_header.encode() + b" # (2)!\r\n" in after
