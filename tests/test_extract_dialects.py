@@ -197,3 +197,79 @@ def test_fix_rewrites_a_token_beside_an_annotation(tmp_path, monkeypatch, capsys
     assert after == before.replace(STALE.encode(), new_body.encode(), 1).replace(STALE.encode(), new_header.encode(), 1)
     assert b"\"token\": \"" + new_body.encode() + b"\" // (4)!\r\n" in after
     assert b"Authorization: Bearer " + new_header.encode() + b" # (2)!\r\n" in after
+
+
+# ------------------------------------------------------------------ 2. jsonc / json5 blocks
+
+
+JSONC = """\
+    # Conversion
+
+    Sample parameters of the request to convert the document:
+
+    ```jsonc
+    // every parameter is signed
+    {
+        "filetype": "docx", /* the type of the source */
+        "key": "Khirz6zTPdfd7", // a key: "https://not-a-url"
+        "outputtype": "pdf",
+        "title": "Example Document Title.docx",
+        "url": "https://example.com/url-to-example-document.docx", // see https://example.com//x
+        "token": "TOKEN",
+    }
+    ```
+"""
+
+
+@pytest.mark.parametrize("crlf,bom", [(False, False), (True, True)], ids=["lf", "crlf-bom"])
+def test_jsonc_comments_and_trailing_commas_are_read(crlf, bom):
+    token = sign(CONVERSION)
+    page, found, pairs = read(JSONC.replace("TOKEN", token), crlf, bom)
+    assert found.faults == []
+    (example,) = found.examples
+    assert example.value == CONVERSION and not example.partial and example.token_holder
+    located = values(page, example)
+    assert located["/filetype"] == (8, 17, '"docx"')
+    assert located["/key"] == (9, 12, '"Khirz6zTPdfd7"')
+    assert located["/url"] == (12, 12, '"https://example.com/url-to-example-document.docx"')
+    (tok,) = found.tokens
+    assert (tok.place, at(page, tok.span), tok.text) == ("property", (13, 15), token)
+    assert pairs[id(tok)] is example
+
+
+def test_jsonc_comment_with_an_ellipsis_is_an_elision():
+    page, found, _ = read("""\
+        ```json5
+        {
+            "c": "add", // ...
+            "images": [
+                {"fileType": "png", "url": "https://example.com/a.png",}, /* … more images */
+            ],
+            "payload": {"a": 1}, // the rest as above (with no ellipsis)
+        }
+        ```
+    """)
+    (example,) = found.examples
+    assert example.value == {"c": "add", "images": [{"fileType": "png", "url": "https://example.com/a.png"}], "payload": {"a": 1}}
+    assert example.open == frozenset({"", "/images"})
+    assert values(page, example)["/images/0/url"] == (5, 36, '"https://example.com/a.png"')
+
+
+def test_plain_json_keeps_reading_a_comment_as_an_error():
+    page, found, _ = read("""\
+        ```json
+        {
+            "c": "info", /* the command */
+            "key": "Khirz6zTPdfd7",
+        }
+        ```
+    """)
+    assert found.examples == [] and len(found.faults) == 1
+
+
+def test_fix_rewrites_a_jsonc_token(tmp_path, monkeypatch, capsys):
+    before, after, out = fixed(tmp_path, monkeypatch, capsys, JSONC.replace("TOKEN", STALE), bom=True)
+    assert "fixed page.md: 1 token" in out
+    (new,) = JWT.findall(after.decode("utf-8-sig"))
+    assert jwt.decode(new, SECRET, algorithms=["HS256"]) == CONVERSION
+    only_token_changed(before, after, STALE, new)

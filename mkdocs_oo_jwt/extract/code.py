@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
-from . import http, jsondoc, markers, shell
+from . import http, jsonc, jsondoc, markers, shell
 from .jwtshape import JWT, WHOLE_JWT
 from .markdown import Block, MappedText
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
+JSONC_LANGS = {"jsonc", "json5"}  # JSON with comments and trailing commas
 HTTP_LANGS = {"http", "https", "rest"}
 JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
 _LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
@@ -30,9 +31,12 @@ class BlockScanner:
         self.block = block
         self.max_depth = max_depth
         self.text: MappedText = block.content  # type: ignore[assignment]
-        # what is read: the text with annotation markers blanked; same length as the text, so an
-        # offset in one is an offset in the other
+        # what is read: the text with annotation markers (and, in a jsonc block, comments) blanked;
+        # same length as the text, so an offset in one is an offset in the other
         self.source = markers.mask(self.text.text)
+        self.elisions: list[int] = []  # offsets of the comments that elide part of an example
+        if block.lang in JSONC_LANGS:
+            self.source, self.elisions = jsonc.mask_comments(self.source)
         self.where = where
         self.out = out
         self.lead: list[str] = []  # prose lines inside the block since the last sample
@@ -112,6 +116,9 @@ class BlockScanner:
                 self.out.faults.append(Fault(self.span(at, at), doc.message, self.here()))
                 return len(text)  # the rest of the block is not readable as samples
             return text.find("\n", start) + 1 or len(text)
+        elided = [at for at in self.elisions if doc.start < at < doc.end]
+        if elided:
+            opened |= jsondoc.open_pointers(doc, elided)
         self.add_json(doc, source, request, opened)
         end = text.find("\n", doc.end)
         return len(text) if end < 0 else end + 1
