@@ -273,3 +273,74 @@ def test_fix_rewrites_a_jsonc_token(tmp_path, monkeypatch, capsys):
     (new,) = JWT.findall(after.decode("utf-8-sig"))
     assert jwt.decode(new, SECRET, algorithms=["HS256"]) == CONVERSION
     only_token_changed(before, after, STALE, new)
+
+
+# ------------------------------------------------------------------ 5. Docusaurus <TabItem> bodies
+
+
+TABITEMS = """\
+    ## Request to receive the status of the edited document
+
+    A request to the document command service, in two forms:
+
+    <Tabs>
+      <TabItem value="http" label="HTTP">
+          ```http
+          POST /command
+          Authorization: Bearer TOKEN
+
+          {
+              "c": "info",
+              "key": "Khirz6zTPdfd7"
+          }
+          ```
+      </TabItem>
+      <TabItem value="js" label="JavaScript">
+            ```js
+            docEditor.insertImage({
+                "c": "add",
+                "fileType": "png",
+                "url": "https://example.com/ünïcode.png",
+                "token": "TOKEN"
+            });
+            ```
+      </TabItem>
+    </Tabs>
+"""
+
+COMMAND = {"c": "info", "key": "Khirz6zTPdfd7"}
+
+
+@pytest.mark.parametrize("crlf,bom", [(False, False), (True, True)], ids=["lf", "crlf-bom"])
+def test_tabitem_bodies_are_read_as_their_fences(crlf, bom):
+    token = sign({"payload": COMMAND})
+    page, found, pairs = read(TABITEMS.replace("TOKEN", token), crlf, bom)
+
+    body, js = found.examples
+    assert (body.source, body.value, at(page, body.span)) == ("http-body", COMMAND, (11, 7))
+    assert body.request.method == "POST" and body.request.target == "/command"
+    assert at(page, body.request.span) == (8, 7)
+    assert values(page, body)["/key"] == (13, 18, '"Khirz6zTPdfd7"')
+    assert body.where.texts[0] == "A request to the document command service, in two forms:"
+    header = found.tokens[0]
+    assert (header.place, header.scheme, at(page, header.span), header.text) == ("header", "Bearer", (9, 29), token)
+    assert pairs[id(header)] is body
+
+    assert js.source == "js" and js.flow_hint == "insertImage"
+    assert js.value == {"c": "add", "fileType": "png", "url": "https://example.com/ünïcode.png"}
+    assert values(page, js)["/url"] == (22, 20, '"https://example.com/ünïcode.png"')
+    prop = found.tokens[1]
+    assert (prop.place, at(page, prop.span)) == ("property", (23, 23))
+    assert pairs[id(prop)] is js
+
+
+def test_fix_rewrites_a_tabitem_token(tmp_path, monkeypatch, capsys):
+    stale = sign({"payload": {"c": "drop", "key": "Khirz6zTPdfd7"}})
+    stale_js = sign({"c": "add", "fileType": "png", "url": "https://example.com/old.png"})
+    page = TABITEMS.replace("TOKEN", stale, 1).replace("TOKEN", stale_js)
+    before, after, out = fixed(tmp_path, monkeypatch, capsys, page, crlf=True)
+    new = sign({"payload": COMMAND})
+    new_js = sign({"c": "add", "fileType": "png", "url": "https://example.com/ünïcode.png"})
+    assert "fixed page.md: 2 tokens" in out
+    only_token_changed(before.replace(stale_js.encode(), new_js.encode()), after, stale, new)
+    only_token_changed(before.replace(stale.encode(), new.encode()), after, stale_js, new_js)

@@ -18,6 +18,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..model import Span
 from ..page import Page
+from .jsx import jsx_plugin
 from .tabs import tabs_plugin
 
 
@@ -34,6 +35,7 @@ def markdown_parser() -> MarkdownIt:
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
+        .use(jsx_plugin)
     )  # no table rule: a table row read as a paragraph keeps its lines and its tokens
     # Docusaurus admonitions: ":::note", ":::danger[Wrong]", ":::tip Title" ... ":::"
     md.use(container_plugin, name="docusaurus", validate=_docusaurus_admonition)
