@@ -344,3 +344,114 @@ def test_fix_rewrites_a_tabitem_token(tmp_path, monkeypatch, capsys):
     assert "fixed page.md: 2 tokens" in out
     only_token_changed(before.replace(stale_js.encode(), new_js.encode()), after, stale, new)
     only_token_changed(before.replace(stale.encode(), new.encode()), after, stale_js, new_js)
+
+
+# ------------------------------------------------------------------ 4. Python requests
+
+
+PYTHON = """\
+    # Conversion
+
+    Send the request to the document conversion service from Python:
+
+    ```python
+    import json
+
+    import requests
+
+    URL = "https://documentserver/converter"
+    HEADERS = {"Accept": "application/json", "Authorization": "Bearer TOKEN"}  # (1)
+    body = {
+        "async": False,
+        "filetype": "docx",
+        "key": "Khirz6zTPdfd7",
+        "outputtype": "pdf",
+        "title": "Example Document Title.docx",
+        "url": "https://example.com/url-to-example-document.docx",
+    }
+    response = requests.post(URL, json=body, headers=HEADERS)
+    ```
+
+    ## Request to receive the status of the edited document
+
+    With the token in the body, and a key read from elsewhere:
+
+    ```py
+    requests.request("POST", f"{base}/command", data=json.dumps({"c": "info", "key": doc.key, "images": [1, ...], "token": "TOKEN"}))
+    httpx.post("https://documentserver/command", json={"token": "eyJhbGciOiJIUzI1NiJ9.e30.x"}, timeout=None)
+    ```
+"""
+
+
+@pytest.mark.parametrize("crlf,bom", [(False, False), (True, True)], ids=["lf", "crlf-bom"])
+def test_python_requests_are_requests_with_a_body(crlf, bom):
+    token = sign({"payload": {**CONVERSION, "async": False}})
+    page, found, pairs = read(PYTHON.replace("TOKEN", token), crlf, bom)
+
+    body, command = found.examples
+    assert body.source == "python-body" and body.value == {"async": False, **CONVERSION}
+    assert not body.partial and not body.token_holder
+    assert at(page, body.span) == (12, 8)
+    located = values(page, body)
+    assert located["/async"] == (13, 14, "False")
+    assert located["/key"] == (15, 12, '"Khirz6zTPdfd7"')
+    assert located["/url"] == (18, 12, '"https://example.com/url-to-example-document.docx"')
+    request = body.request
+    assert (request.method, request.target) == ("POST", "https://documentserver/converter")
+    assert at(page, request.span) == (20, 12)
+    assert request.header("Accept").value == "application/json"
+    assert request.header("Authorization").value == f"Bearer {token}"
+    header = found.tokens[0]
+    assert (header.place, header.scheme, header.text, at(page, header.span)) == ("header", "Bearer", token, (11, 67))
+    assert header.request is request and pairs[id(header)] is body
+
+    # requests.request("POST", f-string, data=json.dumps({...})): a property token owning the rest
+    assert command.source == "python-body" and command.token_holder
+    assert command.request.method == "POST" and command.request.target == "{base}/command"
+    assert command.value == {"c": "info", "key": UNKNOWN, "images": [1]}
+    assert command.unknown == frozenset({"/key"}) and command.open == frozenset({"/images"})
+    assert values(page, command)["/key"] == (28, 82, "doc.key")
+    prop = found.tokens[1]
+    assert (prop.place, at(page, prop.span), prop.text) == ("property", (28, 121), token)
+    assert pairs[id(prop)] is command
+
+    # httpx.post(..., json={"token": ...}): a body token, as in a JSON block
+    body_token = found.tokens[2]
+    assert (body_token.place, at(page, body_token.span)) == ("body", (29, 62))
+    assert body_token.request.target == "https://documentserver/command"
+    assert pairs[id(body_token)] is None  # no example before it but one that holds its own token
+    assert found.faults == []
+
+
+def test_python_values_are_read_as_json():
+    page, found, _ = read("""\
+        ```python
+        requests.post(url, json={"a": True, "b": None, "c": -1.5, "d": 10, "e": "x" "y", "f": f"{n}", "g": (1, 2), **more})
+        ```
+    """)
+    (example,) = found.examples
+    assert example.value == {"a": True, "b": None, "c": -1.5, "d": 10, "e": "xy", "f": UNKNOWN, "g": [1, 2]}
+    assert example.unknown == frozenset({"/f"}) and example.open == frozenset({""})
+    assert values(page, example)["/c"] == (2, 53, "-1.5")
+
+
+def test_a_python_header_dict_used_twice_gives_one_token():
+    page, found, _ = read("""\
+        ```python
+        HEADERS = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"}
+        requests.get("https://documentserver/a", headers=HEADERS)
+        requests.get("https://documentserver/b", headers=HEADERS)
+        ```
+    """)
+    (token,) = found.tokens
+    assert (token.place, at(page, token.span)) == ("header", (2, 37))
+    assert token.request.method == "GET" and token.request.target == "https://documentserver/a"
+    assert found.examples == []
+
+
+def test_fix_rewrites_a_python_header_token(tmp_path, monkeypatch, capsys):
+    stale = sign({"payload": CONVERSION})
+    before, after, out = fixed(tmp_path, monkeypatch, capsys, PYTHON.replace("TOKEN", stale, 1), crlf=True, bom=True)
+    new = sign({"payload": {"async": False, **CONVERSION}})
+    assert "fixed page.md: 1 token" in out
+    only_token_changed(before, after, stale, new)

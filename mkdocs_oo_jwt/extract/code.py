@@ -23,6 +23,7 @@ JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
 JSONC_LANGS = {"jsonc", "json5"}  # JSON with comments and trailing commas
 HTTP_LANGS = {"http", "https", "rest"}
 JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
+PYTHON_LANGS = {"python", "py", "python3"}
 _LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
 
 
@@ -66,6 +67,12 @@ class BlockScanner:
             from .js import JsScanner
 
             JsScanner(self, lang).scan()
+            self.prose_tokens()
+            return
+        if lang in PYTHON_LANGS:
+            from .python import PythonScanner
+
+            PythonScanner(self).scan()
             self.prose_tokens()
             return
         pos = 0
@@ -125,9 +132,10 @@ class BlockScanner:
 
     def add_json(
         self, doc: jsondoc.JsonDoc, source: str, request: Request | None, opened: frozenset[str] = frozenset(),
-        raw_range: tuple[int, int] | None = None,
+        raw_range: tuple[int, int] | None = None, unknown: frozenset[str] = frozenset(),
     ) -> None:
-        """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them."""
+        """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them;
+        ``unknown``: the pointers of values written as expressions (any value passes)."""
         spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
         where = self.here()
         response = request.is_response if request is not None else introduces_response(where)
@@ -136,7 +144,7 @@ class BlockScanner:
         )
         example = Example(
             self.span(doc.start, doc.end), doc.value, spans, where, source, request, response=response, open=opened,
-            duplicates=duplicates,
+            unknown=unknown, duplicates=duplicates,
         )
         holders = list(_token_holders(doc.value))
         root_holder = None
@@ -161,7 +169,7 @@ class BlockScanner:
             owner = Example(
                 spans.get(pointer, example.span), rest, owner_spans, where, source, request,
                 token_holder=True, response=response,
-                open=frozenset(p[len(pointer):] for p in opened if p == pointer or p.startswith(pointer + "/")),
+                open=_under(opened, pointer), unknown=_under(unknown, pointer),
             )
             if value == PLACEHOLDER or isinstance(value, str):
                 self.add_token(s, e, "property", request=request, owner=owner)
@@ -183,19 +191,24 @@ class BlockScanner:
             for name, value, line, vspan in msg.headers
         ]
         request = Request(msg.method, msg.target, self.span(*msg.line), headers, msg.status)
-        for (name, value, _line, (vs, ve)) in msg.headers:
+        for (name, value, _line, (vs, _ve)) in msg.headers:
             if name.lower() == "authorization" and value:
-                scheme, _, rest = value.partition(" ")
-                if rest.strip():
-                    s = vs + len(value) - len(value[len(scheme) :].lstrip())
-                    self.add_token(s, ve, "header", request=request, scheme=scheme)
-                else:
-                    self.add_token(vs, ve, "header", request=request)
+                self.add_authorization(request, value, vs)
         end = msg.end
         if msg.body_start is not None:
             end = self.json_value(msg.body_start, strict=True, request=request, source="http-body")
         self.lead = []
         return end
+
+    def add_authorization(self, request: Request, value: str, start: int) -> None:
+        """The token of an Authorization header whose value is written at ``start``: what follows
+        its scheme ("Bearer"), or the whole value when it has none."""
+        scheme, _, rest = value.partition(" ")
+        end = start + len(value)
+        if rest.strip():
+            self.add_token(end - len(value[len(scheme) :].lstrip()), end, "header", request=request, scheme=scheme)
+        else:
+            self.add_token(start, end, "header", request=request)
 
     def curl(self, start: int) -> int:
         text = self.source
@@ -249,6 +262,11 @@ def introduces_response(where: Where) -> bool:
     """Is the example introduced as a response ("Response:", "must return the following response")?"""
     lead = where.texts[0] if where.texts else ""
     return bool(_RESPONSE.search(lead)) and not _REQUEST.search(lead)
+
+
+def _under(pointers: frozenset[str], pointer: str) -> frozenset[str]:
+    """The pointers at or under ``pointer``, relative to it."""
+    return frozenset(p[len(pointer) :] for p in pointers if p == pointer or p.startswith(pointer + "/"))
 
 
 def _token_holders(value: Any, pointer: str = ""):
