@@ -455,3 +455,29 @@ def test_fix_rewrites_a_python_header_token(tmp_path, monkeypatch, capsys):
     new = sign({"payload": {"async": False, **CONVERSION}})
     assert "fixed page.md: 1 token" in out
     only_token_changed(before, after, stale, new)
+
+
+def test_a_python_tab_beside_a_json_tab_has_their_lead_in():
+    page, found, _ = read("""\
+        # Command service
+
+        ## Callback
+
+        Sample parameters of the request to the "callbackUrl" address:
+
+        === "JSON"
+
+            ```json
+            {"key": "Khirz6zTPdfd7", "status": 2}
+            ```
+
+        === "Python"
+
+            ```python
+            requests.post(callback_url, json={"key": "Khirz6zTPdfd7", "status": 2})
+            ```
+    """)
+    json_example, python = found.examples
+    assert python.source == "python-body" and at(page, python.span) == (16, 38)
+    lead = 'Sample parameters of the request to the "callbackUrl" address:'
+    assert json_example.where.texts[0] == lead and python.where.texts[0] == lead

@@ -166,6 +166,7 @@ class _Walker:
         self.headings: list[tuple[int, str]] = []
         self.list_leads: list[str | None] = []
         self.prose: list[str] = []
+        self.tab_leads: dict[int, list[str]] = {}  # nesting level -> the prose above the first of its tabs
         self.section = 0
         self.too_deep: list[tuple[int, int]] = []  # page lines [first, end) nested past MAX_NESTING
 
@@ -212,6 +213,11 @@ class _Walker:
                 self.list_leads.append(None)
             elif kind in ("container_docusaurus_open", "tab_open", "admonition_open"):
                 self.list_leads.append(tok.info.strip())  # the title says what the examples inside are
+                if kind == "tab_open":  # tabs side by side show one example: each has the lead-in above them
+                    if i and tokens[i - 1].type == "tab_close":
+                        self.prose = list(self.tab_leads.get(tok.level, ()))
+                    else:
+                        self.tab_leads[tok.level] = list(self.prose)
             elif kind in ("list_item_close", "container_docusaurus_close", "tab_close", "admonition_close"):
                 if self.list_leads:
                     self.list_leads.pop()
