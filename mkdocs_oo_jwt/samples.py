@@ -46,6 +46,7 @@ class Where:
     lines: tuple[int, int]  # the block's page lines [first, end)
     flow: str | None = None  # an explicit ``flow=`` directive, or the page's front matter flow
     explicit: bool = False  # the flow comes from a block directive
+    row: bool = False  # the block is one row of a table (a token there signs that row's example)
 
 
 @dataclass

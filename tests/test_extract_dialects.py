@@ -481,3 +481,99 @@ def test_a_python_tab_beside_a_json_tab_has_their_lead_in():
     assert python.source == "python-body" and at(page, python.span) == (16, 38)
     lead = 'Sample parameters of the request to the "callbackUrl" address:'
     assert json_example.where.texts[0] == lead and python.where.texts[0] == lead
+
+
+# ------------------------------------------------------------------ 3. Markdown tables
+
+
+INSERT_IMAGE = {"c": "add", "fileType": "png", "url": "https://example.com/ünïcode.png"}
+
+TABLE = """\
+    # Editor methods
+
+    The methods that take a signed object:
+
+    | Method | Parameters | Token |
+    | --- | --- | --- |
+    | `insertImage` | `{"c": "add", "images": [...]}` | `ROW1` |
+    | ROW2 | `{"c": "add", "fileType": "png", "url": "https://example.com/ünïcode.png"}` | `insertImage` \\| see above |
+    | `setRevisedFile` | a token alone: | ROW3 |
+
+    After the table.
+"""
+
+
+@pytest.mark.parametrize("crlf,bom", [(False, False), (True, True)], ids=["lf", "crlf-bom"])
+def test_a_table_row_shows_an_example_and_its_token(crlf, bom):
+    one, two, three = sign({"c": "add", "images": []}), sign(INSERT_IMAGE), sign({"c": "x"})
+    page, found, pairs = read(TABLE.replace("ROW1", one).replace("ROW2", two).replace("ROW3", three), crlf, bom)
+
+    first, second = found.examples
+    assert (first.value, first.open, at(page, first.span)) == ({"c": "add", "images": []}, frozenset({"/images"}), (7, 20))
+    assert values(page, first)["/images"] == (7, 43, "[...]")
+    assert (second.value, second.partial, at(page, second.span)) == (INSERT_IMAGE, False, (8, 192))
+    assert values(page, second)["/url"] == (8, 231, '"https://example.com/ünïcode.png"')
+    assert first.where.block != second.where.block and first.where.row and second.where.row
+
+    # the row's other cells, then the header row, then the usual context
+    assert first.where.texts[:3] == ("`insertImage`", "Method | Parameters | Token", "The methods that take a signed object:")
+    assert second.where.texts[:2] == ("`insertImage` | see above", "Method | Parameters | Token")
+
+    token_one, token_two, token_three = found.tokens
+    assert (token_one.place, token_one.text, at(page, token_one.span)) == ("bare", one, (7, 54))
+    assert pairs[id(token_one)] is first
+    assert (token_two.place, token_two.text, at(page, token_two.span)) == ("bare", two, (8, 3))
+    assert pairs[id(token_two)] is second  # the token's cell comes first: it still signs its row
+    assert (token_three.place, at(page, token_three.span)) == ("prose", (9, 39))
+    assert pairs[id(token_three)] is None  # a row with no example: a mention, as in a paragraph
+    for token in found.tokens:
+        assert page.text[token.span.start : token.span.end] == token.text
+
+
+def test_a_table_row_is_attributed_by_its_cells(tmp_path, monkeypatch, capsys):
+    from mkdocs_oo_jwt.cli import main
+
+    stale = sign({**INSERT_IMAGE, "url": "https://example.com/old.png"})
+    page = TABLE.replace("ROW1", "x").replace("ROW2", stale).replace("ROW3", "y")
+    (tmp_path / "page.md").write_text(textwrap.dedent(page), encoding="utf-8")
+    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
+    capsys.readouterr()
+    main(["check", "--format", "json", str(tmp_path / "page.md")])
+    import json
+
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    mismatch = [f for f in findings if f["rule"] == "token-payload-mismatch"]
+    assert [(f["line"], f["column"], f["flow"], f["pointer"]) for f in mismatch] == [(8, 3, "insertImage", "/url")]
+
+
+def test_a_directive_before_a_table_holds_for_every_row():
+    page, found, _ = read("""\
+        <!-- oo-jwt: ignore -->
+        | Method | Parameters |
+        | --- | --- |
+        | insertImage | `{"c": "add"}` |
+        | setRevisedFile | `{"fileType": "docx"}` |
+    """)
+    assert found.examples == [] and found.tokens == []
+
+
+def test_a_table_without_samples_stays_a_paragraph():
+    page, found, _ = read("""\
+        | Parameter | Type |
+        | --- | --- |
+        | key | string |
+
+        ```json
+        {"c": "info"}
+        ```
+    """)
+    (example,) = found.examples
+    assert example.where.texts[0] == "| Parameter | Type |\n| --- | --- |\n| key | string |"
+
+
+def test_fix_rewrites_a_table_token(tmp_path, monkeypatch, capsys):
+    stale = sign({**INSERT_IMAGE, "url": "https://example.com/old.png"})
+    markdown = TABLE.replace("ROW1", sign({"c": "add"})).replace("ROW2", stale).replace("ROW3", "y")
+    before, after, out = fixed(tmp_path, monkeypatch, capsys, markdown, crlf=True, bom=True)
+    assert "fixed page.md: 1 token" in out  # the first row's example is partial: not signed over
+    only_token_changed(before, after, stale, sign(INSERT_IMAGE))

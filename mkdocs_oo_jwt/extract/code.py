@@ -101,6 +101,22 @@ class BlockScanner:
             pos = max(nxt, pos + 1)
         self.prose_tokens()
 
+    def row(self, json: list[tuple[int, int]]) -> None:
+        """A table row: the JSON objects written in its inline code (``json``: where, on the row's
+        line), then its JWTs. A JWT in a row that shows an example signs it (a "bare" token, paired
+        within the row); in a row without one it is a mention."""
+        blank = [" "] * len(self.source)
+        for start, end in json:  # only the code is read as JSON: not the pipes and text around it
+            blank[start:end] = self.source[start:end]
+        self.source = "".join(blank)
+        examples = len(self.out.examples)
+        for start, _end in json:
+            self.json_value(start, strict=False)
+        place = "bare" if len(self.out.examples) > examples else "prose"
+        for m in JWT.finditer(self.text.text):
+            if not any(s <= m.start() < e for s, e in self.taken):
+                self.add_token(m.start(), m.end(), place)
+
     def prose_tokens(self) -> None:
         """Any JWT in the block not already found as a sample token (a mention, a JS string...)."""
         for m in JWT.finditer(self.text.text):

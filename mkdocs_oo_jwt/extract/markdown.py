@@ -18,7 +18,9 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..model import Span
 from ..page import Page
+from . import tables
 from .jsx import jsx_plugin
+from .tables import tables_plugin
 from .tabs import tabs_plugin
 
 
@@ -36,7 +38,8 @@ def markdown_parser() -> MarkdownIt:
         .use(admon_plugin)
         .use(tabs_plugin)
         .use(jsx_plugin)
-    )  # no table rule: a table row read as a paragraph keeps its lines and its tokens
+        .use(tables_plugin)  # only tables that hold a sample: the others stay paragraphs
+    )
     # Docusaurus admonitions: ":::note", ":::danger[Wrong]", ":::tip Title" ... ":::"
     md.use(container_plugin, name="docusaurus", validate=_docusaurus_admonition)
     # The tool reads each inline token's raw content and line map, never its children: skip
@@ -103,7 +106,7 @@ class Context:
 
 @dataclass
 class Block:
-    kind: str  # "code", "prose", "html", "front_matter", "unread" (nested too deep to parse)
+    kind: str  # "code", "prose", "row" (of a table), "html", "front_matter", "unread" (nested too deep to parse)
     lines: tuple[int, int]  # [first, end) 0-based page lines
     index: int  # order of the block in the page
     context: Context
@@ -243,6 +246,38 @@ class _Walker:
                     # block swallowed the Markdown; read the lines after the tag as Markdown again
                     sub = "\n".join(page.lines[lines[0] + 1 : lines[1]]) + "\n"
                     self.parse(sub, lines[0] + 1)
+            elif kind == "table_open" and lines:
+                i = self.table(tokens, i, shift)
+                continue
             elif kind == "front_matter" and lines:
                 self.add("front_matter", lines, raw=tok.content)
             i += 1
+
+    def table(self, tokens, start: int, shift: int) -> int:
+        """A table that holds a sample: a "row" block for each row that holds an example or a JWT,
+        with the row's other cells and the header row as its nearest context; then the whole table
+        is context for what follows, as the paragraph it would be without the table rule."""
+        page = self.page
+        first, end = tokens[start].map[0] + shift, tokens[start].map[1] + shift
+        rows, after = tables.rows(tokens, start)
+        header = rows[0].cells if rows else []
+        context = self.context()
+        for row in rows:
+            line = row.line + shift
+            if not tables.SAMPLE.search(page.lines[line]):
+                continue
+            tables.locate(row, page.lines[line], markdown_parser())
+            if not row.samples:
+                continue
+            others = " | ".join(cell for n, cell in enumerate(row.cells) if n not in row.samples and cell)
+            texts = tuple(text for text in (others, " | ".join(header)) if text)
+            content = MappedText(page.lines[line] + "\n", (0,), (page.line_starts[line],), len(page.text))
+            block = Block("row", (line, line + 1), len(self.out), Context(context.section, texts + context.texts),
+                          content=content, meta={"json": row.json, "table": first})
+            self.out.append(block)
+        text = "\n".join(line.strip() for line in page.lines[first:end])
+        if self.list_leads and self.list_leads[-1] is None:
+            self.list_leads[-1] = text
+        self.prose.append(text)
+        del self.prose[:-MAX_LEAD_PARAGRAPHS]
+        return after
