@@ -571,6 +571,30 @@ def test_a_table_without_samples_stays_a_paragraph():
     assert example.where.texts[0] == "| Parameter | Type |\n| --- | --- |\n| key | string |"
 
 
+def test_json_in_a_table_of_parameters_is_not_an_example():
+    page, found, _ = read("""\
+        Parameters of the request to the document conversion service:
+
+        | Parameter | Type | Example |
+        | --- | --- | --- |
+        | thumbnail | object | `{"aspect": 2, "first": true}` |
+        | url | string | `https://example.com/{id}` |
+    """)
+    assert found.examples == [] and found.tokens == []
+
+
+def test_a_placeholder_in_a_table_row_is_a_token():
+    page, found, pairs = read("""\
+        | Method | Parameters |
+        | --- | --- |
+        | `insertImage` | `{"c": "add", "fileType": "png", "token": "<oo-jwt>"}` |
+    """)
+    (example,) = found.examples
+    (token,) = found.tokens
+    assert (token.place, token.placeholder, at(page, token.span)) == ("property", True, (3, 62))
+    assert example.token_holder and pairs[id(token)] is example and example.value == {"c": "add", "fileType": "png"}
+
+
 def test_fix_rewrites_a_table_token(tmp_path, monkeypatch, capsys):
     stale = sign({**INSERT_IMAGE, "url": "https://example.com/old.png"})
     markdown = TABLE.replace("ROW1", sign({"c": "add"})).replace("ROW2", stale).replace("ROW3", "y")

@@ -1,9 +1,10 @@
 """Markdown tables whose rows hold an example or a token (GFM tables, markdown-it's own table rule).
 
 Docs list methods in tables, one per row: ``| insertImage | `{"c": "add", ...}` | eyJ... |``. Such
-a table is parsed as a table; every other table is still read as the paragraph it was without the
-rule (markdown-it's rule is asked only when the table's lines hold a JWT or inline code opening a
-JSON object), so a table with nothing to check costs nothing more and changes nothing.
+a table is parsed as a table, and a row that holds a token (a JWT, a ``"token"`` member or a
+placeholder) is read: the JSON objects in its inline code are examples. Every other table is still
+read as the paragraph it was without the rule (markdown-it's rule is asked only when the table's
+lines hold a token), so a table with nothing to check costs nothing more and changes nothing.
 
 markdown-it gives each cell's text (split at unescaped pipes, ``\\|`` unescaped) but no position:
 each cell is found on its page line in order, its pipes escaped again, and the inline code in it
@@ -19,10 +20,12 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.table import table as gfm_table
 
+from ..samples import PLACEHOLDER
 from .jwtshape import JWT
 
-# a JWT, or inline code that opens a JSON object: what can make a row an example or a token
-SAMPLE = re.compile(r"eyJ|`[ ]*\{")
+# a JWT, a "token" member or a placeholder: a row without one shows no signed example (a JSON
+# object in a table of parameters is one parameter's value, not a payload)
+SAMPLE = re.compile(rf"eyJ|\"token\"|{re.escape(PLACEHOLDER)}")
 _DELIMITER_ROW = re.compile(r"[|:-][-|: \t]*")  # the second line of a table: | --- | :-: |
 
 
