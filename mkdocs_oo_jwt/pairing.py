@@ -5,6 +5,7 @@
   block has no body, the nearest preceding example in the same section;
 - a body-token block or a bare "Sample token" block signs the nearest preceding example in the
   same section;
+- a token in a table row signs the example of that row (whichever cell comes first), or nothing;
 - a token mentioned in prose signs nothing.
 """
 
@@ -21,6 +22,8 @@ def pair(extraction: Extraction) -> dict[int, Example | None]:
             pairs[id(token)] = token.owner
         elif token.place == "prose":
             pairs[id(token)] = None
+        elif token.where.row:
+            pairs[id(token)] = _same_row(extraction.examples, token)
         else:
             body = None
             if token.place == "header" and token.request is not None:
@@ -40,3 +43,9 @@ def _nearest_before(examples: list[Example], token: Token) -> Example | None:
             continue
         best = example
     return best
+
+
+def _same_row(examples: list[Example], token: Token) -> Example | None:
+    return next(
+        (e for e in examples if e.where.block == token.where.block and not e.token_holder and not e.response), None
+    )

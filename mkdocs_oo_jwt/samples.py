@@ -47,6 +47,7 @@ class Where:
     flow: str | None = None  # an explicit ``flow=`` directive, or the page's front matter flow
     explicit: bool = False  # the flow comes from a block directive
     nearness: tuple[float, ...] = ()  # how much each of ``texts`` says of the block (1.0: right above it)
+    row: bool = False  # the block is one row of a table (a token there signs that row's example)
 
 
 @dataclass

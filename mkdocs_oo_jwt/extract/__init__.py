@@ -27,6 +27,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
     pending_flow: str | None = None
     pending_ignore: frozenset[str] | None = None
     disabled: dict[frozenset[str], int] = {}  # rules -> first disabled line
+    table, table_directives = None, (None, None)  # a directive before a table holds for all its rows
 
     for block in blocks(page, PROSE_NEEDLES):
         if block.kind == "unread":
@@ -60,6 +61,10 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
                     elif first is not None:
                         out.suppressions.append(Suppression(first, block.lines[0], d.rules))
             continue
+        if block.kind == "row":
+            if block.meta["table"] != table:
+                table, table_directives = block.meta["table"], (pending_flow, pending_ignore)
+            pending_flow, pending_ignore = table_directives
         command = block.kind == "prose" and CURL_START.match(block.raw)
         if block.kind == "prose" and not command and not JWT.search(block.raw):
             continue  # nothing to find, and directives wait for the next sample-bearing block
@@ -71,6 +76,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
             pending_flow or page_flow,
             explicit=pending_flow is not None,
             nearness=block.context.nearness,
+            row=block.kind == "row",
         )
         ignore, pending_flow, pending_ignore = pending_ignore, None, None
         if block.kind == "code" and _counter_example(where):
@@ -81,7 +87,9 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
             out.suppressions.append(Suppression(block.lines[0], block.lines[1], ignore))
         if command:  # a curl command written as a paragraph (text exports)
             block.content = map_content(page, block.raw, block.lines[0])
-        if block.kind == "code" or command:
+        if block.kind == "row":
+            BlockScanner(block, where, out, max_json_depth).row(block.meta["json"])
+        elif block.kind == "code" or command:
             BlockScanner(block, where, out, max_json_depth).scan()
         else:
             _prose(page, block, where, out)

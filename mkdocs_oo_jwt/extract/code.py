@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
-from . import http, jsondoc, shell
+from . import http, jsonc, jsondoc, markers, shell
 from .jwtshape import JWT, WHOLE_JWT
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
+JSONC_LANGS = {"jsonc", "json5"}  # JSON with comments and trailing commas
 HTTP_LANGS = {"http", "https", "rest"}
 JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
+PYTHON_LANGS = {"python", "py", "python3"}
 _LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
 
 
@@ -30,6 +32,12 @@ class BlockScanner:
         self.block = block
         self.max_depth = max_depth
         self.text: MappedText = block.content  # type: ignore[assignment]
+        # what is read: the text with annotation markers (and, in a jsonc block, comments) blanked;
+        # same length as the text, so an offset in one is an offset in the other
+        self.source = markers.mask(self.text.text)
+        self.elisions: list[int] = []  # offsets of the comments that elide part of an example
+        if block.lang in JSONC_LANGS:
+            self.source, self.elisions = jsonc.mask_comments(self.source)
         self.where = where
         self.out = out
         self.lead: list[str] = []  # prose lines inside the block since the last sample
@@ -53,12 +61,18 @@ class BlockScanner:
 
     # -- the scan ------------------------------------------------------------------------------
     def scan(self) -> None:
-        text = self.text.text
+        text = self.source
         lang = self.block.lang
         if lang in JS_LANGS:
             from .js import JsScanner
 
             JsScanner(self, lang).scan()
+            self.prose_tokens()
+            return
+        if lang in PYTHON_LANGS:
+            from .python import PythonScanner
+
+            PythonScanner(self).scan()
             self.prose_tokens()
             return
         pos = 0
@@ -87,6 +101,22 @@ class BlockScanner:
             pos = max(nxt, pos + 1)
         self.prose_tokens()
 
+    def row(self, json: list[tuple[int, int]]) -> None:
+        """A table row: the JSON objects written in its inline code (``json``: where, on the row's
+        line), then its JWTs. A JWT in a row that shows an example signs it (a "bare" token, paired
+        within the row); in a row without one it is a mention."""
+        blank = [" "] * len(self.source)
+        for start, end in json:  # only the code is read as JSON: not the pipes and text around it
+            blank[start:end] = self.source[start:end]
+        self.source = "".join(blank)
+        examples = len(self.out.examples)
+        for start, _end in json:
+            self.json_value(start, strict=False)
+        place = "bare" if len(self.out.examples) > examples else "prose"
+        for m in JWT.finditer(self.text.text):
+            if not any(s <= m.start() < e for s, e in self.taken):
+                self.add_token(m.start(), m.end(), place)
+
     def prose_tokens(self) -> None:
         """Any JWT in the block not already found as a sample token (a mention, a JS string...)."""
         for m in JWT.finditer(self.text.text):
@@ -94,7 +124,7 @@ class BlockScanner:
                 self.add_token(m.start(), m.end(), "prose")
 
     def json_value(self, start: int, strict: bool, request: Request | None = None, source: str = "json") -> int:
-        text = self.text.text
+        text = self.source
         doc = jsondoc.parse(text, start, self.max_depth)
         opened: frozenset[str] = frozenset()
         if isinstance(doc, jsondoc.JsonFault):  # a partial example with "..." elisions?
@@ -109,15 +139,19 @@ class BlockScanner:
                 self.out.faults.append(Fault(self.span(at, at), doc.message, self.here()))
                 return len(text)  # the rest of the block is not readable as samples
             return text.find("\n", start) + 1 or len(text)
+        elided = [at for at in self.elisions if doc.start < at < doc.end]
+        if elided:
+            opened |= jsondoc.open_pointers(doc, elided)
         self.add_json(doc, source, request, opened)
         end = text.find("\n", doc.end)
         return len(text) if end < 0 else end + 1
 
     def add_json(
         self, doc: jsondoc.JsonDoc, source: str, request: Request | None, opened: frozenset[str] = frozenset(),
-        raw_range: tuple[int, int] | None = None,
+        raw_range: tuple[int, int] | None = None, unknown: frozenset[str] = frozenset(),
     ) -> None:
-        """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them."""
+        """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them;
+        ``unknown``: the pointers of values written as expressions (any value passes)."""
         spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
         where = self.here()
         response = request.is_response if request is not None else introduces_response(where)
@@ -126,7 +160,7 @@ class BlockScanner:
         )
         example = Example(
             self.span(doc.start, doc.end), doc.value, spans, where, source, request, response=response, open=opened,
-            duplicates=duplicates,
+            unknown=unknown, duplicates=duplicates,
         )
         holders = list(_token_holders(doc.value))
         root_holder = None
@@ -151,7 +185,7 @@ class BlockScanner:
             owner = Example(
                 spans.get(pointer, example.span), rest, owner_spans, where, source, request,
                 token_holder=True, response=response,
-                open=frozenset(p[len(pointer):] for p in opened if p == pointer or p.startswith(pointer + "/")),
+                open=_under(opened, pointer), unknown=_under(unknown, pointer),
             )
             if value == PLACEHOLDER or isinstance(value, str):
                 self.add_token(s, e, "property", request=request, owner=owner)
@@ -166,29 +200,34 @@ class BlockScanner:
         self.lead = []
 
     def http_message(self, start: int) -> int:
-        text = self.text.text
+        text = self.source
         msg = http.read_message(text, start)
         headers = [
             Header(name, value, self.span(*line), self.span(*vspan))
             for name, value, line, vspan in msg.headers
         ]
         request = Request(msg.method, msg.target, self.span(*msg.line), headers, msg.status)
-        for (name, value, _line, (vs, ve)) in msg.headers:
+        for (name, value, _line, (vs, _ve)) in msg.headers:
             if name.lower() == "authorization" and value:
-                scheme, _, rest = value.partition(" ")
-                if rest.strip():
-                    s = vs + len(value) - len(value[len(scheme) :].lstrip())
-                    self.add_token(s, ve, "header", request=request, scheme=scheme)
-                else:
-                    self.add_token(vs, ve, "header", request=request)
+                self.add_authorization(request, value, vs)
         end = msg.end
         if msg.body_start is not None:
             end = self.json_value(msg.body_start, strict=True, request=request, source="http-body")
         self.lead = []
         return end
 
+    def add_authorization(self, request: Request, value: str, start: int) -> None:
+        """The token of an Authorization header whose value is written at ``start``: what follows
+        its scheme ("Bearer"), or the whole value when it has none."""
+        scheme, _, rest = value.partition(" ")
+        end = start + len(value)
+        if rest.strip():
+            self.add_token(end - len(value[len(scheme) :].lstrip()), end, "header", request=request, scheme=scheme)
+        else:
+            self.add_token(start, end, "header", request=request)
+
     def curl(self, start: int) -> int:
-        text = self.text.text
+        text = self.source
         curl = shell.read_curl(text, start)
         if curl is None:
             return shell.command_end(text, start) + 1
@@ -219,7 +258,7 @@ class BlockScanner:
             at = self.span(anchor, anchor)
             self.out.faults.append(Fault(at, doc.message, self.here()))
             return
-        raw = self.text.text
+        raw = self.source
         exact = curl.data_quote == "'" and raw[anchor + 1 : anchor + 1 + len(curl.data or "")] == curl.data
         if exact:  # single quotes: the JSON's characters are the page's characters
             shift = anchor + 1
@@ -239,6 +278,11 @@ def introduces_response(where: Where) -> bool:
     """Is the example introduced as a response ("Response:", "must return the following response")?"""
     lead = where.texts[0] if where.texts else ""
     return bool(_RESPONSE.search(lead)) and not _REQUEST.search(lead)
+
+
+def _under(pointers: frozenset[str], pointer: str) -> frozenset[str]:
+    """The pointers at or under ``pointer``, relative to it."""
+    return frozenset(p[len(pointer) :] for p in pointers if p == pointer or p.startswith(pointer + "/"))
 
 
 def _token_holders(value: Any, pointer: str = ""):

@@ -10,19 +10,17 @@ method's flow, also when the object is a variable declared above and passed by n
 from __future__ import annotations
 
 import ast
-import re
 from typing import TYPE_CHECKING, Any
 
 from ..samples import Example
 from ..model import UNKNOWN
-from .jsondoc import pointer_token
+from .jsondoc import ELISION, pointer_token
 from .treesitter import char_offsets, parser
 
 if TYPE_CHECKING:
     from .code import BlockScanner
 
 _WRAPPERS = {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
-_ELISION = re.compile(r"\.\.\.|…")
 
 
 def grammar_for(lang: str) -> str:
@@ -39,7 +37,7 @@ class JsScanner:
         self.grammar = grammar_for(lang)
 
     def scan(self) -> None:
-        text = self.s.text.text
+        text = self.s.source
         data = text.encode("utf-8")
         tree, shift = parser(self.grammar).parse(data), 0
         if tree.root_node.has_error and text.lstrip()[:1] in ("{", "["):
@@ -140,13 +138,13 @@ class JsScanner:
                         name = self.text_of(name_node)
                         unknown.add(f"{pointer}/{pointer_token(name)}")
                         out[name] = UNKNOWN
-                elif child.type == "spread_element" or (child.type == "comment" and _ELISION.search(self.text_of(child))):
+                elif child.type == "spread_element" or (child.type == "comment" and ELISION.search(self.text_of(child))):
                     opened.add(pointer)
             return out
         if kind == "array":
             items = []
             for child in node.named_children:
-                if child.type == "spread_element" or (child.type == "comment" and _ELISION.search(self.text_of(child))):
+                if child.type == "spread_element" or (child.type == "comment" and ELISION.search(self.text_of(child))):
                     opened.add(pointer)
                 elif child.type != "comment":
                     items.append(self.value(child, f"{pointer}/{len(items)}", spans, unknown, opened))

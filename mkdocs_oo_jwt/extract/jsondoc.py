@@ -30,6 +30,7 @@ class JsonFault:
     offset: int  # where the parser stopped, in the parsed text
 
 
+ELISION = re.compile(r"\.\.\.|…")  # "...", "…": the writer left something out here
 # a line that elides part of an example: "...", "…", "// ...", "/* ... */", or an array "[...]"
 _ELISION_LINE = re.compile(r"(?m)^[ \t]*+(?://[^\n]*+|/\*.*?\*/|\.\.\.|…)[ \t]*+,?[ \t]*+$")
 _ELIDED_ARRAY = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")

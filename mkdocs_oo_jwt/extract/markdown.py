@@ -18,6 +18,9 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..model import Span
 from ..page import Page
+from . import tables
+from .jsx import jsx_plugin
+from .tables import tables_plugin
 from .tabs import tabs_plugin
 
 
@@ -34,7 +37,9 @@ def markdown_parser() -> MarkdownIt:
         .use(front_matter_plugin)
         .use(admon_plugin)
         .use(tabs_plugin)
-    )  # no table rule: a table row read as a paragraph keeps its lines and its tokens
+        .use(jsx_plugin)
+        .use(tables_plugin)  # only tables that hold a sample: the others stay paragraphs
+    )
     # Docusaurus admonitions: ":::note", ":::danger[Wrong]", ":::tip Title" ... ":::"
     md.use(container_plugin, name="docusaurus", validate=_docusaurus_admonition)
     # The tool reads each inline token's raw content and line map, never its children: skip
@@ -102,7 +107,7 @@ class Context:
 
 @dataclass
 class Block:
-    kind: str  # "code", "prose", "html", "front_matter", "unread" (nested too deep to parse)
+    kind: str  # "code", "prose", "row" (of a table), "html", "front_matter", "unread" (nested too deep to parse)
     lines: tuple[int, int]  # [first, end) 0-based page lines
     index: int  # order of the block in the page
     context: Context
@@ -176,6 +181,7 @@ class _Walker:
         self.headings: list[tuple[int, str]] = []
         self.list_leads: list[str | None] = []
         self.prose: list[str] = []
+        self.tab_leads: dict[int, list[str]] = {}  # nesting level -> the prose above the first of its tabs
         self.section = 0
         self.too_deep: list[tuple[int, int]] = []  # page lines [first, end) nested past MAX_NESTING
 
@@ -222,6 +228,11 @@ class _Walker:
                 self.list_leads.append(None)
             elif kind in ("container_docusaurus_open", "tab_open", "admonition_open"):
                 self.list_leads.append(tok.info.strip())  # the title says what the examples inside are
+                if kind == "tab_open":  # tabs side by side show one example: each has the lead-in above them
+                    if i and tokens[i - 1].type == "tab_close":
+                        self.prose = list(self.tab_leads.get(tok.level, ()))
+                    else:
+                        self.tab_leads[tok.level] = list(self.prose)
             elif kind in ("list_item_close", "container_docusaurus_close", "tab_close", "admonition_close"):
                 if self.list_leads:
                     self.list_leads.pop()
@@ -247,6 +258,38 @@ class _Walker:
                     # block swallowed the Markdown; read the lines after the tag as Markdown again
                     sub = "\n".join(page.lines[lines[0] + 1 : lines[1]]) + "\n"
                     self.parse(sub, lines[0] + 1)
+            elif kind == "table_open" and lines:
+                i = self.table(tokens, i, shift)
+                continue
             elif kind == "front_matter" and lines:
                 self.add("front_matter", lines, raw=tok.content)
             i += 1
+
+    def table(self, tokens, start: int, shift: int) -> int:
+        """A table that holds a sample: a "row" block for each row that holds an example or a JWT,
+        with the row's other cells and the header row as its nearest context; then the whole table
+        is context for what follows, as the paragraph it would be without the table rule."""
+        page = self.page
+        first, end = tokens[start].map[0] + shift, tokens[start].map[1] + shift
+        rows, after = tables.rows(tokens, start)
+        header = rows[0].cells if rows else []
+        context = self.context()
+        for row in rows:
+            line = row.line + shift
+            if not tables.SAMPLE.search(page.lines[line]):
+                continue
+            tables.locate(row, page.lines[line], markdown_parser())
+            if not row.samples:
+                continue
+            others = " | ".join(cell for n, cell in enumerate(row.cells) if n not in row.samples and cell)
+            texts = tuple(text for text in (others, " | ".join(header)) if text)
+            content = MappedText(page.lines[line] + "\n", (0,), (page.line_starts[line],), len(page.text))
+            near = Context(context.section, texts + context.texts, (1.0,) * len(texts) + context.nearness)
+            block = Block("row", (line, line + 1), len(self.out), near, content=content, meta={"json": row.json, "table": first})
+            self.out.append(block)
+        text = "\n".join(line.strip() for line in page.lines[first:end])
+        if self.list_leads and self.list_leads[-1] is None:
+            self.list_leads[-1] = text
+        self.prose.append(text)
+        del self.prose[:-MAX_LEAD_PARAGRAPHS]
+        return after

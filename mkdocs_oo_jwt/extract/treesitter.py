@@ -7,11 +7,15 @@ from functools import lru_cache
 
 @lru_cache(maxsize=None)
 def parser(language: str):
-    """A parser for "json", "javascript", "typescript" or "tsx"."""
+    """A parser for "json", "javascript", "typescript", "tsx" or "python"."""
     from tree_sitter import Language, Parser
 
     if language == "json":
         import tree_sitter_json as grammar
+
+        return Parser(Language(grammar.language()))
+    if language == "python":
+        import tree_sitter_python as grammar
 
         return Parser(Language(grammar.language()))
     if language == "javascript":
