@@ -216,14 +216,13 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     _context(tally, vocabulary, example, tokens, where)
     response = example is not None and example.response
     keys = {} if response else _keys(example, tokens)
+    candidates = [f for f in flows.flows.values() if _eligible(f, example, keys, tally, vocabulary.key_weight)]
     if keys:
-        _payload(tally, flows, vocabulary, keys, example)
+        _payload(tally, candidates, vocabulary, keys, example)
     if not response:
-        _transport(tally, flows, example, tokens)
+        _transport(tally, candidates, example, tokens)
     eligible = []
-    for flow in flows.flows.values():
-        if not _eligible(flow, example, keys, tally, vocabulary.key_weight):
-            continue
+    for flow in candidates:
         if flow.prior and flow.id in tally.scores:
             tally.add(flow.id, "prior", "the flow this shape means when nothing else tells", flow.prior)
         eligible.append((flow.id, round(tally.scores.get(flow.id, 0.0), 6)))
@@ -249,12 +248,11 @@ def _context(
             nearest[text] = max(nearest.get(text, 0.0), near)
     best: dict[tuple[str, str, str], tuple[float, str]] = {}  # (flow, kind, name or stem) -> (weight, text)
     for text, near in sorted(nearest.items(), key=lambda item: -item[1]):
-        text_names, text_stems = names_in(text), stems(text)
-        for flow_id, flow_names in vocabulary.names.items():
-            for name in flow_names & text_names:
+        for name in names_in(text) & vocabulary.all_names:
+            for flow_id in vocabulary.name_flows[name]:
                 best.setdefault((flow_id, "name", name), (vocabulary.name_weight[name] * NAME_FACTOR * near, text))
-        for flow_id, flow_stems in vocabulary.stems.items():
-            for stem in flow_stems & text_stems:
+        for stem in stems(text, vocabulary.all_stems):
+            for flow_id in vocabulary.stem_flows[stem]:
                 best.setdefault((flow_id, "word", stem), (vocabulary.stem_weight[stem] * near, text))
     for (flow_id, kind, word), (weight, text) in sorted(best.items(), key=lambda item: (item[0][0], -item[1][0], item[0][2])):
         tally.add(flow_id, kind, f"{word!r} in {_excerpt(text)}", weight)
@@ -309,10 +307,10 @@ def _fits(value: Any, declared: tuple[str, ...]) -> bool:
     return isinstance(value, Unknown) or any(_TYPES.get(t, lambda v: True)(value) for t in declared)
 
 
-def _payload(tally: _Tally, flows: FlowRegistry, vocabulary, keys: dict[str, Any], example: Example | None) -> None:
+def _payload(tally: _Tally, flows: list[Flow], vocabulary, keys: dict[str, Any], example: Example | None) -> None:
     open_root = example is not None and "" in example.open
-    url_stems = _url_stems(keys)
-    for flow in flows.flows.values():
+    url_stems = _url_stems(keys, vocabulary.all_stems)
+    for flow in flows:
         declared = vocabulary.types[flow.id]
         for key, value in keys.items():
             weight = vocabulary.key_weight.get(key)
@@ -332,7 +330,7 @@ def _payload(tally: _Tally, flows: FlowRegistry, vocabulary, keys: dict[str, Any
                 tally.add(flow.id, "url word", f"{stem!r} in {shown}", vocabulary.stem_weight[stem] * URL_WORD_FACTOR)
 
 
-def _url_stems(keys: dict[str, Any]) -> dict[str, str]:
+def _url_stems(keys: dict[str, Any], among: frozenset[str]) -> dict[str, str]:
     """Stems of the paths of URL values (top level and one level down), with the value they come from."""
     found: dict[str, str] = {}
     values = list(keys.values())
@@ -340,12 +338,12 @@ def _url_stems(keys: dict[str, Any]) -> dict[str, str]:
     for value in values:
         if isinstance(value, str) and ("://" in value or value.startswith("/")) and len(value) < 2048:
             path = value.split("://", 1)[-1].partition("/")[2] if "://" in value else value
-            for stem in stems(path):
+            for stem in stems(path, among):
                 found.setdefault(stem, repr(value if len(value) <= 60 else value[:59] + "…"))
     return found
 
 
-def _transport(tally: _Tally, flows: FlowRegistry, example: Example | None, tokens: tuple[Token, ...]) -> None:
+def _transport(tally: _Tally, flows: list[Flow], example: Example | None, tokens: tuple[Token, ...]) -> None:
     """The HTTP method of the request and the place of the tokens."""
     methods = sorted({r.method for r in _requests(example, tokens) if r.method})
     places = set()
@@ -360,7 +358,7 @@ def _transport(tally: _Tally, flows: FlowRegistry, example: Example | None, toke
             places.add("body")
     if example is not None and example.wrapped:
         places.add("header")
-    for flow in flows.flows.values():
+    for flow in flows:
         # the method of the request a token signs; an opaque token (Workspace) signs nothing and
         # is then carried by requests of any method
         for method in methods if not flow.opaque else ():

@@ -173,11 +173,23 @@ class Vocabulary:
 
         self.stems = {f.id: stems_of_words(f.words) for f in flows}
         self.names = {f.id: frozenset(f.names) for f in flows}
+        self.all_stems = frozenset(s for stems in self.stems.values() for s in stems)
+        self.all_names = frozenset(n for names in self.names.values() for n in names)
+        self.stem_flows = _inverse(self.stems)  # stem -> the flows whose word it is
+        self.name_flows = _inverse(self.names)
         self.types = {f.id: dict(f.key_types) for f in flows}
         count = len(flows)
         self.stem_weight = _rarity(count, (s for stems in self.stems.values() for s in stems))
         self.name_weight = _rarity(count, (n for names in self.names.values() for n in names))
         self.key_weight = _rarity(count, (k for f in flows for k in f.known_keys))
+
+
+def _inverse(table: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for flow_id, items in table.items():
+        for item in items:
+            out.setdefault(item, []).append(flow_id)
+    return {item: tuple(flow_ids) for item, flow_ids in out.items()}
 
 
 def _rarity(count: int, items) -> dict[str, float]:

@@ -126,8 +126,9 @@ def load_checking(flows: FlowRegistry) -> None:
     from jsonschema.exceptions import best_match  # noqa: F401
 
     markdown_parser()
-    for language in ("json", "javascript", "typescript", "tsx"):
+    for language in ("json", "javascript", "typescript", "tsx", "python"):
         parser(language)
+    flows.vocabulary  # noqa: B018 - the evidence vocabulary, stemmed (the stemmer imported here)
     _lenient_validator()
     flows.registry  # noqa: B018 - built here, inherited by the checkers
 

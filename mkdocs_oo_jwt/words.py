@@ -30,9 +30,25 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def stems(text: str) -> frozenset[str]:
-    """Every word of ``text``, lower-cased and stemmed."""
-    return frozenset(stem(w) for w in _WORD.findall(text))
+def stems(text: str, among: frozenset[str] | None = None) -> frozenset[str]:
+    """Every word of ``text``, lower-cased and stemmed; with ``among`` (a vocabulary's stems), only
+    those of them (stemming, in pure Python, is the cost: a word is stemmed only if it begins as
+    one of them does, since a stem is a word's beginning but for its last letter: history, histori)."""
+    words = _WORD.findall(text)
+    if among is not None:
+        length, starts = _starts(among)
+        words = [w for w in words if w[:length].lower() in starts]
+    found = frozenset(stem(w) for w in words)
+    return found if among is None else found & among
+
+
+PREFIX = 3
+
+
+@lru_cache(maxsize=16)
+def _starts(among: frozenset[str]) -> tuple[int, frozenset[str]]:
+    length = min([PREFIX, *map(len, among)])
+    return length, frozenset(s[:length] for s in among)
 
 
 @lru_cache(maxsize=4096)
