@@ -388,6 +388,6 @@ def _eligible(flow: Flow, example: Example | None, keys: dict[str, Any], tally: 
 def closest(attribution: Attribution) -> str:
     """The best-scoring flows, for a message: "closest: command 2.1, insertImage 2.1"."""
     if not attribution.scores:
-        return "no flow's words, names or keys"
+        return "no flow fits both its keys and the text above it"
     shown = ", ".join(f"{flow} {score:.1f}" for flow, score in attribution.scores[:3])
     return f"closest: {shown}, below {THRESHOLD:.0f}"

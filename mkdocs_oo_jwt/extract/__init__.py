@@ -9,7 +9,7 @@ from ..page import Page
 from ..samples import Extraction, Suppression, Token, Unread, Where
 from . import directives
 from .code import BlockScanner
-from .jwtshape import JWT, WHOLE_JWT
+from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT
 from .markdown import MAX_NESTING, Block, blocks, map_content
 from .shell import CURL_START
 
@@ -125,11 +125,13 @@ def _counter_example(where: Where) -> bool:
 
 
 def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:
-    """JWTs in a paragraph: a paragraph that is only a token is a bare sample token."""
+    """JWTs in a paragraph: a paragraph that is only a token, or a short label with a colon and
+    then only a token ("Sample token: `eyJ...`", in any language), is a bare sample token."""
     first, end = block.lines
     start, stop = page.line_starts[first], page.line_starts[end] if end < len(page.line_starts) else len(page.text)
     source = page.text[start:stop]
-    alone = WHOLE_JWT.fullmatch(block.raw.strip()) is not None
+    raw = block.raw.strip()
+    alone = WHOLE_JWT.fullmatch(raw) is not None or LABELLED_JWT.fullmatch(raw) is not None
     for m in JWT.finditer(source):
         span = Span(start + m.start(), start + m.end())
         out.tokens.append(Token(span, m.group(), "bare" if alone else "prose", where))

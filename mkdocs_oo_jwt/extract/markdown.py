@@ -165,7 +165,7 @@ MAX_LEAD_PARAGRAPHS = 6  # the prose just above a block that can name its flow; 
 def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
     """How much each text above a block says of it: the k-th lead-in paragraph (nearest first)
     1/(1+k/2); the list items and titles around it and its section's heading fully; the k-th
-    heading above that 1/(1+k)."""
+    heading above that 1/(1+k) (the page's place counts as one more heading: see ``place``)."""
     return (
         tuple(1 / (1 + k / 2) for k in range(paragraphs))
         + (1.0,) * leads
@@ -173,9 +173,19 @@ def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
     )
 
 
+PLACE_PARTS = 3  # the page's file name and the two folders it is in
+
+
+def place(path: str) -> str:
+    """Where the page is, as text: ``command-service/version.md`` names its topic in every
+    language (a translation keeps its file's path), as an outermost heading would."""
+    return "/".join(path.replace("\\", "/").split("/")[-PLACE_PARTS:])
+
+
 class _Walker:
     def __init__(self, page: Page, prose_needles: tuple[str, ...] | None = None):
         self.page = page
+        self.place = place(page.path)
         self.prose_needles = prose_needles
         self.out: list[Block] = []
         self.headings: list[tuple[int, str]] = []
@@ -194,7 +204,7 @@ class _Walker:
     def context(self) -> Context:
         paragraphs = list(reversed(self.prose[-MAX_LEAD_PARAGRAPHS:]))
         leads = [lead for lead in reversed(self.list_leads) if lead]
-        headings = [text for _, text in reversed(self.headings)]
+        headings = [text for _, text in reversed(self.headings)] + [self.place]
         return Context(self.section, tuple(paragraphs + leads + headings), nearness(len(paragraphs), len(leads), len(headings)))
 
     def listed(self, prose: str) -> bool:
