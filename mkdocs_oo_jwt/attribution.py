@@ -39,6 +39,8 @@ from .extract.code import request_path_host
 from .flows import Flow, FlowRegistry
 from .model import Unknown
 from .samples import Example, Extraction, Request, Token, Where
+from .signing import has_wrapper
+from .tokens import TIME_CLAIMS, Malformed, decode
 from .words import names as names_in, stems
 
 THRESHOLD = 3.0
@@ -49,7 +51,7 @@ FOREIGN_KEY_FACTOR = -1.0
 MISSING_KEY_FACTOR = -0.25
 TRANSPORT_FITS, TRANSPORT_DIFFERS = 1.0, -2.0
 CERTAIN = ("directive", "call", "request", "front matter")
-TIME_CLAIMS = ("iat", "exp", "nbf")
+MAX_TOKEN_READ = 65536  # a longer token (over any max_token_bytes worth setting) is not read for its keys
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def attribute(
             signers.setdefault(id(example), []).append(token)
             owners[id(example)] = example
     out: dict[int, Attribution] = {}
-    for example in [*extraction.examples, *(e for i, e in owners.items() if i not in {id(x) for x in extraction.examples})]:
+    listed = {id(example) for example in extraction.examples}
+    nested = [example for key, example in owners.items() if key not in listed]  # a token's object inside an example
+    for example in [*extraction.examples, *nested]:
         out[id(example)] = attribute_group(flows, example, signers.get(id(example), ()))
     for token in extraction.tokens:
         example = pairs.get(id(token))
@@ -142,17 +146,17 @@ def _certain(
     """(kind, flow id, what) of every certain piece of evidence, the deciding one first."""
     found: list[tuple[str, str, str]] = []
     wheres = [example.where] if example is not None else [t.where for t in tokens] + ([where] if where else [])
-    for where in wheres:
-        if where.explicit and where.flow:
-            found.append(("directive", where.flow, f"<!-- oo-jwt: flow={where.flow} -->"))
+    for place in wheres:
+        if place.explicit and place.flow:
+            found.append(("directive", place.flow, f"<!-- oo-jwt: flow={place.flow} -->"))
     if example is not None and example.flow_hint and flows.get(example.flow_hint):
         found.append(("call", example.flow_hint, _call_text(example.flow_hint)))
     for request in _requests(example, tokens):
         flow = by_request(flows, request)
         if flow is not None:
             found.append(("request", flow.id, f"{request.method} {request.target}".strip()))
-    for where in wheres:
-        flow = flows.get(where.flow) if not where.explicit else None
+    for place in wheres:
+        flow = flows.get(place.flow) if not place.explicit else None
         if flow is not None and _shares_a_key(flow, example):
             found.append(("front matter", flow.id, f"oo_jwt: {{flow: {flow.id}}}"))
     return found
@@ -278,18 +282,14 @@ def _keys(example: Example | None, tokens: tuple[Token, ...]) -> dict[str, Any]:
 
 
 def _payload_of(token: Token) -> dict:
-    from .tokens import Malformed, decode
-
-    if token.placeholder or len(token.text) > 65536:
+    """The parameters a token signs (a header token's unwrapped), if it can be read."""
+    if token.placeholder or len(token.text) > MAX_TOKEN_READ:
         return {}
     try:
         payload = decode(token.text).payload
     except Malformed:
         return {}
-    inner = payload.get("payload")
-    if isinstance(inner, dict) and all(k in ("payload", *TIME_CLAIMS) for k in payload):
-        return inner
-    return payload
+    return payload["payload"] if has_wrapper(payload) else payload
 
 
 _TYPES = {
