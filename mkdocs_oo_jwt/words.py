@@ -19,9 +19,9 @@ _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 @lru_cache(maxsize=1)
 def _stemmer():
-    import snowballstemmer
+    import Stemmer  # PyStemmer: the Snowball stemmers in C (the pure-Python package imports every language)
 
-    return snowballstemmer.stemmer("english")
+    return Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=4096)
@@ -32,8 +32,8 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=4096)
 def stems(text: str, among: frozenset[str] | None = None) -> frozenset[str]:
     """Every word of ``text``, lower-cased and stemmed; with ``among`` (a vocabulary's stems), only
-    those of them (stemming, in pure Python, is the cost: a word is stemmed only if it begins as
-    one of them does, since a stem is a word's beginning but for its last letter: history, histori)."""
+    those of them (a word is stemmed only if it begins as one of them does, since a stem is a
+    word's beginning but for its last letter: history, histori)."""
     words = _WORD.findall(text)
     if among is not None:
         length, starts = _starts(among)
