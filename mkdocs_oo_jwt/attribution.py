@@ -218,9 +218,9 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     vocabulary = flows.vocabulary
     tally = _Tally()
     _context(tally, vocabulary, example, tokens, where)
-    response = example is not None and example.response
+    response = example is not None and (example.response or not tokens and _response_shaped(example, vocabulary))
     keys = {} if response else _keys(example, tokens)
-    candidates = [f for f in flows.flows.values() if _eligible(f, example, keys, tally, vocabulary.key_weight)]
+    candidates = [f for f in flows.flows.values() if _eligible(f, example, response, keys, tally, vocabulary.key_weight)]
     if keys:
         _payload(tally, candidates, vocabulary, keys, example)
     if not response:
@@ -238,6 +238,12 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     best = eligible[0][0]
     fragment = example is not None and not tokens and example.request is None and best not in tally.spoken
     return Attribution(flows.get(best), "evidence", tuple(eligible), evidence, fragment)
+
+
+def _response_shaped(example: Example, vocabulary) -> bool:
+    """Does the example hold a key that only responses have (and no request of any flow)?"""
+    params = example.params
+    return isinstance(params, dict) and not vocabulary.response_only.isdisjoint(params)
 
 
 def _context(
@@ -369,13 +375,15 @@ def _transport(tally: _Tally, flows: list[Flow], example: Example | None, tokens
             tally.add(flow.id, "transport", f"token in the {place}", TRANSPORT_FITS if fits else TRANSPORT_DIFFERS)
 
 
-def _eligible(flow: Flow, example: Example | None, keys: dict[str, Any], tally: _Tally, known: dict) -> bool:
+def _eligible(
+    flow: Flow, example: Example | None, response: bool, keys: dict[str, Any], tally: _Tally, known: dict
+) -> bool:
     """Can the group be this flow at all? Something must speak for it besides the transport: the
     text above, or the payload's keys. The flow must know one of the payload's keys, and at least
     half of them (of those that any flow knows, if the text names the flow): a config or a
     response that shares a key or two is not a request of the flow. A value that is not an object is no
     flow's; a response belongs only to a flow that documents one."""
-    if example is not None and (not isinstance(example.params, dict) or example.response and not flow.response):
+    if example is not None and (not isinstance(example.params, dict) or response and not flow.response):
         return False
     if not keys or not flow.known_keys:
         return flow.id in tally.spoken

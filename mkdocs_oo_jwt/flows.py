@@ -39,6 +39,7 @@ class Flow:
     required_keys: frozenset[str] = frozenset()  # top-level properties the base schema requires
     key_types: tuple[tuple[str, tuple[str, ...]], ...] = ()  # top-level property -> its declared JSON types
     prior: float = 0.0  # the flow a shared shape means when no evidence tells (editor-config over refreshFile)
+    response_keys: frozenset[str] = frozenset()  # top-level keys of the flow's documented responses
     alg: str = "HS256"
 
     @property
@@ -182,6 +183,9 @@ class Vocabulary:
         self.stem_weight = _rarity(count, (s for stems in self.stems.values() for s in stems))
         self.name_weight = _rarity(count, (n for names in self.names.values() for n in names))
         self.key_weight = _rarity(count, (k for f in flows for k in f.known_keys))
+        # keys only a response has ({"error": 0, ...}, "endConvert", "urls"): an example holding one,
+        # and no token, is a response, in any language it is introduced in
+        self.response_only = frozenset(k for f in flows for k in f.response_keys) - self.key_weight.keys()
 
 
 def _inverse(table: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
@@ -280,8 +284,17 @@ def _flow(schema: dict, path: Path) -> Flow:
         required_keys=frozenset(r for r in schema.get("required") or () if isinstance(r, str)),
         key_types=_declared_types(schema),
         prior=_number(meta.get("prior", 0), f"{path}: x-oo-jwt.prior must be a number"),
+        response_keys=frozenset(strings("response_keys")) | _response_properties(schema, meta.get("response")),
         alg=meta.get("alg", "HS256"),
     )
+
+
+def _response_properties(schema: dict, pointer: Any) -> frozenset[str]:
+    """The top-level properties of the flow's response schema ("#/$defs/..."), if it has one."""
+    if not isinstance(pointer, str) or not pointer.startswith("#/$defs/"):
+        return frozenset()
+    sub = (schema.get("$defs") or {}).get(pointer[len("#/$defs/"):]) or {}
+    return frozenset((sub.get("properties") or {}) if isinstance(sub, dict) else ())
 
 
 def _number(value: Any, problem: str) -> float:

@@ -52,7 +52,7 @@ EXPECTED_FLOWS: dict[str, tuple] = {
 }
 
 META_REQUIRED = {"flow", "role", "token", "transports", "endpoints", "methods", "words", "names"}
-META_OPTIONAL = {"since", "response", "prior"}
+META_OPTIONAL = {"since", "response", "prior", "response_keys"}
 
 
 def _load(path: pathlib.Path) -> dict:
