@@ -115,8 +115,9 @@ def _cut(out: Extraction, max_samples: int) -> None:
         "the page is not checked from here on")))
 
 
-# "Wrong:", "Incorrect example", ":::danger[Wrong]", "!!! failure \"Bad\"", "❌ ..."
-_COUNTER = re.compile(r"(?:^|[\[\"'])\W*(?:wrong|incorrect|bad)\b|❌", re.I)
+# "Wrong:", "Incorrect example", ":::danger[Wrong]", "!!! failure \"Bad\"", "❌ ..."; and, in any
+# language, a Material "failure" or "bug" admonition (its type is not translated: !!! failure "错误")
+_COUNTER = re.compile(r"(?:^|[\[\"'])\W*(?:wrong|incorrect|bad)\b|❌|^(?:failure|bug)(?:\s+\"[^\"]*\")?\s*$", re.I)
 
 
 def _counter_example(where: Where) -> bool:
