@@ -12,8 +12,7 @@ import sys
 
 from . import __version__
 
-# Only what every run needs is imported here: a `check` that the last run's record answers
-# (see ``replay``) imports little else.
+# Only what every run needs is imported here; each command imports what it uses.
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
@@ -37,7 +36,7 @@ def _common_options(command, report: str | None = None) -> None:
 def _parser():
     import argparse
 
-    from .replay import DEFAULT_FOLDER
+    from .run.checking import DEFAULT_CACHE
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str):  # usage errors: one line, exit 2
@@ -50,7 +49,7 @@ def _parser():
     check = sub.add_parser("check", help="check pages and report findings")
     check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     _common_options(check)
-    check.add_argument("--cache-dir", default=DEFAULT_FOLDER, metavar="DIR", help="where unchanged pages' findings and the last run's record are kept (default: .oo-jwt-cache)")
+    check.add_argument("--cache-dir", default=DEFAULT_CACHE, metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
 
@@ -100,17 +99,6 @@ def _is_mkdocs_yml(config: str) -> bool:
     return os.path.splitext(config)[1] in (".yml", ".yaml")
 
 
-def _config_stamps(config: str | None) -> list | None:
-    """[path, stamp] of the file ``load_settings`` reads (stamp None: not there), taken before it is
-    read; None if settings can depend on more than the file (a mkdocs.yml reads the environment)."""
-    from .stamps import file_stamp
-
-    if config and _is_mkdocs_yml(config):
-        return None
-    path = config or DEFAULT_CONFIG
-    return [[path, file_stamp(path)]]
-
-
 def _refuses_secret(argv: list[str]) -> bool:
     return any(a == "--secret" or a.startswith("--secret=") for a in argv)
 
@@ -124,12 +112,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if argv[:1] == ["check"]:  # the same check as last time, over the same tree: answered at once
-        from .replay import answer
-
-        code = answer(argv, sys.stdout)
-        if code is not None:
-            return code
     args = _parser().parse_args(argv)
     if args.command == "rules":
         from .catalog import RULES
@@ -142,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
         return 2
-    return _fix(args) if args.command == "fix" else _check(args, argv)
+    return _fix(args) if args.command == "fix" else _check(args)
 
 
 def _settings_and_paths(args):
@@ -170,15 +152,14 @@ def _settings_and_paths(args):
     return settings, paths
 
 
-def _check(args, argv: list[str]) -> int:
+def _check(args) -> int:
     from pathlib import Path
 
-    from .engine import check_paths, exit_code
+    from .run.checking import check_paths, exit_code
     from .flows import FlowsError
     from .report import REPORTERS
     from .settings import ConfigError
 
-    config = _config_stamps(args.config)  # before it is read
     try:
         settings, paths = _settings_and_paths(args)
         cache_dir = None if args.no_cache else Path(args.cache_dir)
@@ -190,18 +171,14 @@ def _check(args, argv: list[str]) -> int:
     output = REPORTERS[args.format](result, color=color)
     sys.stdout.write(output)
     sys.stdout.flush()
-    code = exit_code(result, settings.fail_on)
-    if cache_dir is not None and result.stamps is not None and config is not None:
-        from .replay import save
-
-        save(args.cache_dir, argv, sys.stdout, output, code, result.stamps, config)
-    return code
+    return exit_code(result, settings.fail_on)
 
 
 def _explain(args) -> int:
     from pathlib import Path
 
-    from .engine import explain_page, read_page
+    from .engine import explain_page
+    from .run.files import read_page
     from .explain import render
     from .flows import FlowsError, load_flows
     from .model import Finding
@@ -240,8 +217,8 @@ def _path_and_line(target: str) -> tuple[str, int | None]:
 
 
 def _fix(args) -> int:
-    from .engine import exit_code
-    from .fixer import NoSecret, fix_paths
+    from .run.checking import exit_code
+    from .run.fixer import NoSecret, fix_paths
     from .flows import FlowsError
     from .report import REPORTERS
     from .settings import ConfigError

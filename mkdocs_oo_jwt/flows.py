@@ -149,7 +149,7 @@ class FlowRegistry:
 
     def validator(self, flow: Flow, version: tuple[int, ...], response: bool = False):
         """A cached validator for the flow at a version (its ``since`` parts applied), or its response."""
-        Draft202012Validator = _lenient_validator()
+        Draft202012Validator = lenient_validator()
 
         extras = tuple(ref for since, ref in flow.since if version >= since)
         key = (flow.id, extras, response)
@@ -206,7 +206,7 @@ def _rarity(count: int, items) -> dict[str, float]:
 
 
 @lru_cache(maxsize=1)
-def _lenient_validator():
+def lenient_validator():
     """Draft 2020-12, where a value written as an expression (UNKNOWN) fits any type and value."""
     from jsonschema import Draft202012Validator, validators
 

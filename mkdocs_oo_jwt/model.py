@@ -109,9 +109,6 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)  # every page path checked, in order
-    # what the findings depend on, each stamped before it was read (see engine.check_paths): a run
-    # with a cache fills it in, unless its findings depend on more (the clock, an unreadable page)
-    stamps: dict | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

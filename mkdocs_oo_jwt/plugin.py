@@ -38,6 +38,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
+from .report.text import one_line
 from .settings import EnvRef, Secret, mkdocs_yaml_loader
 
 if TYPE_CHECKING:
@@ -321,13 +322,6 @@ def _literal_warning(role: str) -> str:
 # The plugin
 # --------------------------------------------------------------------------------------------
 
-def _clean(text: str) -> str:
-    """One finding on one log line; page content never drives the terminal (the text reporter's rule)."""
-    from .report.text import _clean as one_line
-
-    return one_line(text)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -465,8 +459,8 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     def _log(self, finding: Finding, *, regenerated: bool = False) -> None:
         loc = finding.location
-        flow = f" [{_clean(finding.flow)}]" if finding.flow is not None else ""
-        text = f"{_clean(finding.path)}:{loc.line}:{loc.column}: {finding.rule}{flow} {_clean(finding.message)}"
+        flow = f" [{one_line(finding.flow)}]" if finding.flow is not None else ""
+        text = f"{one_line(finding.path)}:{loc.line}:{loc.column}: {finding.rule}{flow} {one_line(finding.message)}"
         if regenerated:
             # The built page shows a freshly signed token, but the source stays stale: still a finding
             # (a broken token must fail `mkdocs build --strict`), with the way to fix the source.
@@ -482,7 +476,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         return text
 
     def _read(self, page: MkDocsPage) -> Page | Finding:
-        from .engine import page_problem, read_page
+        from .run.files import page_problem, read_page
         from .page import Page, PageDecodeError
 
         file = page.file
@@ -499,7 +493,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     @_timed()
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Start checking the source pages in a background process (see ``background.py``)."""
-        from . import background
+        from .run import background
 
         self._close_background()
         pages = [(f.abs_src_path, f.src_uri) for f in files.documentation_pages() if f.abs_src_path]
@@ -509,7 +503,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     @_timed()
     def on_page_markdown(self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
-        from .background import check_doc, digest
+        from .run.background import check_doc, digest
         from .model import Finding
 
         self._pages += 1
@@ -565,7 +559,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         for span in report.placeholders:
             if span not in filled:
                 loc = doc.location(span)
-                where = f"{_clean(doc.path)}:{loc.line}:{loc.column}"
+                where = f"{one_line(doc.path)}:{loc.line}:{loc.column}"
                 self._unfilled.append(where)
                 self._counts["error"] += 1
                 log.log(
@@ -593,7 +587,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 self._counts["error"] += 1
                 log.log(
                     self._level(Severity.ERROR),
-                    f"{_clean(doc.path)}:{loc.line}:{loc.column}: a token to regenerate is not in the Markdown "
+                    f"{one_line(doc.path)}:{loc.line}:{loc.column}: a token to regenerate is not in the Markdown "
                     "handed to oo-jwt (another plugin changed it): left as it is",
                 )
                 continue
@@ -615,7 +609,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     @_timed(last=True)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        from .engine import run_notices
+        from .run.checking import run_notices
 
         try:
             for shown in self._deferred:  # in the order MkDocs built them

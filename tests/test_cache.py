@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from mkdocs_oo_jwt.cli import main
-from mkdocs_oo_jwt.engine import check_paths
+from mkdocs_oo_jwt.run.checking import check_paths
 from mkdocs_oo_jwt.settings import Settings
 
 SECRET = "oo-jwt-test-secret-0123456789abcdef"
@@ -149,10 +149,10 @@ def test_a_page_with_nothing_to_check_is_noted_not_read_again_until_it_changes(t
     stored = json.loads((cache / "findings-v2.json").read_text())
     assert len(stored["entries"]) == 1  # the conversion page's findings; the prose page has none to keep
     assert stored["stats"][str(prose)][3] == ""  # noted as holding nothing to check
-    import mkdocs_oo_jwt.engine as engine
+    from mkdocs_oo_jwt.run import pipeline
 
     with monkeypatch.context() as m:
-        m.setattr(engine, "_read", lambda *a: pytest.fail("an unchanged page was read again"))
+        m.setattr(pipeline, "read_bytes", lambda *a: pytest.fail("an unchanged page was read again"))
         assert run(tree, cache) == cold
     # the page now holds a stale token under an example: it is read and checked
     token = jwt.encode({"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "http://old"}, SECRET, algorithm="HS256")

@@ -311,7 +311,7 @@ def test_symlinked_page_is_written_through_to_its_target(env, run):
 
 
 def test_file_changed_on_disk_during_the_fix_is_left_alone(env, run, monkeypatch):
-    import mkdocs_oo_jwt.fixer as fixer
+    import mkdocs_oo_jwt.run.fixer as fixer
 
     page = env / "page.md"
     page.write_text(page_text(), encoding="utf-8")

@@ -186,7 +186,7 @@ def test_a_failing_write_leaves_the_page_and_no_temporary_file(env, run, monkeyp
 
 
 def test_a_page_edited_meanwhile_with_size_and_mtime_kept_is_left_alone(env, run, monkeypatch):
-    import mkdocs_oo_jwt.fixer as fixer
+    import mkdocs_oo_jwt.run.fixer as fixer
 
     docs, known = two_pages(env)
     page = docs / "a.md"

@@ -501,7 +501,7 @@ def test_without_the_file_the_value_is_compared_with_the_environment():
 # ---------------------------------------------------------------------------------------------
 
 
-from mkdocs_oo_jwt.background import MIN_PAGES as BACKGROUND_MIN_PAGES  # noqa: E402 - as shipped
+from mkdocs_oo_jwt.run.background import MIN_PAGES as BACKGROUND_MIN_PAGES  # noqa: E402 - as shipped
 
 
 def _big_site(tmp_path: Path, mode: str) -> Path:
@@ -524,7 +524,7 @@ def _build_in_process(config: Path, site_dir: Path, monkeypatch, caplog, *, back
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from mkdocs_oo_jwt import background as bg
+    from mkdocs_oo_jwt.run import background as bg
 
     started = []
 
@@ -576,7 +576,7 @@ _EDIT: dict[str, Path] = {}  # set by the test below; read in the forked checker
 
 def _check_then_edit(items):
     """The background checker's task, then an edit of the page it just read (run in the fork)."""
-    from mkdocs_oo_jwt import background as bg
+    from mkdocs_oo_jwt.run import background as bg
 
     out = bg.__dict__["_real_check_sources"](items)
     page = _EDIT["page"]
@@ -590,14 +590,14 @@ def _die(items):
     holds a page named after "n": every later batch is lost with it."""
     if any(shown.startswith("placeholders") for _, shown in items) or items[0][1] > "n":
         os._exit(9)
-    from mkdocs_oo_jwt import background as bg
+    from mkdocs_oo_jwt.run import background as bg
 
     return bg.__dict__["_real_check_sources"](items)
 
 
 @pytest.mark.parametrize("mode", ["verify", "regenerate"])
 def test_when_the_background_checker_dies_the_pages_are_checked_in_the_build(mode, tmp_path, monkeypatch, caplog):
-    from mkdocs_oo_jwt import background as bg
+    from mkdocs_oo_jwt.run import background as bg
 
     config = _big_site(tmp_path, mode)
     _, in_process = _build_in_process(config, tmp_path / "ip", monkeypatch, caplog, background=False)
@@ -610,7 +610,7 @@ def test_when_the_background_checker_dies_the_pages_are_checked_in_the_build(mod
 
 def test_a_page_changed_after_the_background_read_is_checked_again(tmp_path, monkeypatch, caplog):
     """Regenerate mode never uses a report of text the page no longer holds: the page is checked again."""
-    from mkdocs_oo_jwt import background as bg
+    from mkdocs_oo_jwt.run import background as bg
 
     config = _big_site(tmp_path, "regenerate")
     _EDIT["page"] = config.parent / "docs" / "token-in-body.md"

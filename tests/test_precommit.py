@@ -76,7 +76,7 @@ def test_manifest_matches_the_pages_it_claims(name, matched, tmp_path):
     """The hooks select the files the engine treats as pages (identify's tags, files and exclude)."""
     from identify.identify import tags_from_path
 
-    from mkdocs_oo_jwt.engine import PAGE_SUFFIXES
+    from mkdocs_oo_jwt.run.files import PAGE_SUFFIXES
 
     assert name.lower().endswith(PAGE_SUFFIXES) == matched
     path = tmp_path / name

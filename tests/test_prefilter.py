@@ -8,7 +8,8 @@ import os
 import pytest
 
 from mkdocs_oo_jwt import engine
-from mkdocs_oo_jwt.engine import check_paths
+from mkdocs_oo_jwt.run import pipeline
+from mkdocs_oo_jwt.run.checking import check_paths
 from mkdocs_oo_jwt.settings import Settings
 
 SECRET = "oo-jwt-test-secret-0123456789abcdef"
@@ -111,7 +112,7 @@ def test_a_run_from_a_program_with_threads_checks_in_process_with_the_same_findi
     def run(threads: bool):
         mp = pytest.MonkeyPatch()
         mp.setattr(engine, "check_page", only_here(engine.check_page))
-        mp.setattr(engine, "_read", only_here(engine._read))
+        mp.setattr(pipeline, "read_bytes", only_here(pipeline.read_bytes))
         stop = threading.Event()
         other = threading.Thread(target=stop.wait)
         if threads:

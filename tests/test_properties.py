@@ -35,9 +35,9 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from mkdocs_oo_jwt.engine import check_paths
+from mkdocs_oo_jwt.run.checking import check_paths
 from mkdocs_oo_jwt.extract import extract
-from mkdocs_oo_jwt.fixer import fix_paths
+from mkdocs_oo_jwt.run.fixer import fix_paths
 from mkdocs_oo_jwt.page import Page
 from mkdocs_oo_jwt.settings import Settings
 

@@ -11,7 +11,7 @@ _RESET = "\x1b[0m"
 _ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
 
-def _clean(s: str) -> str:
+def one_line(s: str) -> str:
     """Keep one finding on one line and keep page content from driving the terminal.
 
     Line breaks become ``\\n``/``\\r`` and other control characters (tab excepted) ``\\xNN``.
@@ -36,12 +36,12 @@ def render(result: RunResult, *, color: bool = False) -> str:
     lines = []
     for f in result.findings:
         loc = f.location
-        flow = f" [{_clean(f.flow)}]" if f.flow is not None else ""
+        flow = f" [{one_line(f.flow)}]" if f.flow is not None else ""
         lines.append(
-            f"{_clean(f.path)}:{loc.line}:{loc.column}: "
-            f"{_paint(str(f.severity), f.severity, color)} {f.rule}{flow} {_clean(f.message)}"
+            f"{one_line(f.path)}:{loc.line}:{loc.column}: "
+            f"{_paint(str(f.severity), f.severity, color)} {f.rule}{flow} {one_line(f.message)}"
         )
     for n in result.notices:
-        lines.append(f"{_paint(NOTICE_LABEL[n.severity], n.severity, color)}: {_clean(n.message)}")
+        lines.append(f"{_paint(NOTICE_LABEL[n.severity], n.severity, color)}: {one_line(n.message)}")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

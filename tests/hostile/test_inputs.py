@@ -599,7 +599,7 @@ def test_when_a_worker_dies_its_pages_are_checked_in_the_main_process(env, run, 
     for i in range(200):
         (env / f"p{i:03}.md").write_text(MY_PAGE if i % 3 else NEIGHBOUR, encoding="utf-8")
     alone = run("check", "--no-cache", "--jobs", "1", "--format", "json", ".")
-    from mkdocs_oo_jwt import pipeline
+    from mkdocs_oo_jwt.run import pipeline
 
     monkeypatch.setitem(_REAL, stage, getattr(pipeline, stage))
     monkeypatch.setattr(pipeline, stage, dying)

@@ -63,7 +63,7 @@ if spec["mode"] == "cli":
         rc = main(spec["argv"])
     stdout = out.getvalue()
 else:
-    from mkdocs_oo_jwt.engine import check_paths
+    from mkdocs_oo_jwt.run.checking import check_paths
     from mkdocs_oo_jwt.settings import Settings
     result = check_paths(spec["paths"], Settings(**spec["settings"]), jobs=1)
     rc = 0
@@ -342,7 +342,7 @@ def test_raising_max_page_bytes_lets_a_10_MB_example_be_read_in_bounded_time(tmp
 
 
 def _check_api(docs: Path, settings) -> dict:
-    from mkdocs_oo_jwt.engine import check_paths
+    from mkdocs_oo_jwt.run.checking import check_paths
 
     result = check_paths([str(docs)], settings, environ={"OO_JWT_SECRET": SECRET}, jobs=1)
     return {"findings": [f.as_dict() for f in result.findings]}

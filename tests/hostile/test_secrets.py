@@ -126,16 +126,9 @@ def test_check_output_never_holds_the_secret(env, run, fmt):
         assert {"token-signature", "token-weak-secret", "token-alg", "token-payload-mismatch"} <= rules, rules
     assert_no_leak(out, CANARY, where=f"{fmt} report")
     assert_no_leak(err, CANARY, where="stderr or the log")
-    # the last run's record too: kept once no finding depends on the clock, no page is unreadable
-    # and none is new
-    (env / "docs" / "expired.md").unlink()
-    (env / "docs" / "binary.md").unlink()
-    past = time.time() - 60
-    for file in [env / "docs", *(env / "docs").rglob("*")]:
-        os.utime(file, (past, past))
-    rc, out, err = run("check", "--format", fmt, "--cache-dir", "cache", "docs")
-    assert rc == 1 and (env / "cache" / "last-run-v2").is_file()
-    assert run("check", "--format", fmt, "--cache-dir", "cache", "docs")[:2] == (rc, out)  # answered by it
+    # the cache too, written by this run and read by the next
+    assert (env / "cache" / "findings-v2.json").is_file()
+    assert run("check", "--format", fmt, "--cache-dir", "cache", "docs")[:2] == (rc, out)
     for file in (env / "cache").rglob("*"):
         if file.is_file():
             assert_no_leak(file.read_bytes(), CANARY, where=f"cache file {file.name}")
@@ -271,9 +264,10 @@ def test_a_secret_option_in_pyproject_is_an_error_that_does_not_echo_it(env, run
 
 
 def test_repr_of_settings_secrets_and_results_never_holds_the_secret(env):
-    from mkdocs_oo_jwt.engine import check_page, check_paths
+    from mkdocs_oo_jwt.engine import check_page
+    from mkdocs_oo_jwt.run.checking import check_paths
     from mkdocs_oo_jwt.flows import load_flows
-    from mkdocs_oo_jwt.fixer import fix_paths
+    from mkdocs_oo_jwt.run.fixer import fix_paths
     from mkdocs_oo_jwt.page import Page
     from mkdocs_oo_jwt.settings import Secret, Settings, secrets_from_env
 

@@ -17,11 +17,13 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import PageReport, check_page, may_hold_samples, read_page
-from .flows import FlowRegistry
-from .model import Finding
-from .page import Page
-from .settings import Secret, Settings
+from ..engine import PageReport, check_page
+from ..flows import FlowRegistry
+from ..model import Finding
+from ..page import Page
+from ..settings import Secret, Settings
+from .files import read_page
+from .prefilter import may_hold_samples
 
 MIN_PAGES = 8  # fewer pages are checked in process: a fork would cost more than it saves
 BATCH = 8  # pages per task sent to the checker

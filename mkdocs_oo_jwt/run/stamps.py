@@ -1,10 +1,8 @@
-"""Stat stamps: whether a file, a folder or the tool itself changed since a run, told without
-reading a byte.
+"""Stat stamps: whether a file or the tool itself changed since a run, told without reading a
+byte.
 
 A stamp is [size, modification time, change time] (nanoseconds): writing a file, touching it,
-renaming another onto its path or changing its mode each change one of them; adding, removing or
-renaming an entry changes its folder's. Light on purpose (``os`` only): a run answered from the
-last one imports this and little else.
+renaming another onto its path or changing its mode each change one of them.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ def file_stamp(path: str) -> Stamp | None:
 def source_stamp() -> str:
     """The tool's own code, by name, size and modification time of each module: a change of it
     (not only of its version) makes earlier results stale."""
-    root = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package, not run/
     stamp = []
     for folder in (root, *(entry.path for entry in os.scandir(root) if entry.is_dir() and not entry.name.startswith("_"))):
         for entry in os.scandir(folder):
@@ -44,7 +42,7 @@ def tool_stamp() -> str:
     """The tool as it runs: its version and code, the Python version, and the stamp of each
     folder of installed packages (installing, upgrading or removing one, say markdown-it-py or
     PyJWT, changes it)."""
-    from . import __version__
+    from .. import __version__
 
     site = sys.modules.get("site")
     folders = site.getsitepackages() if site is not None and hasattr(site, "getsitepackages") else []

@@ -22,11 +22,13 @@ import pickle
 import signal
 from typing import Iterable, Iterator
 
-from . import engine
+from .. import engine
+from ..flows import FlowRegistry, lenient_validator, load_flows
+from ..model import Finding
+from ..settings import Secret, Settings
+from .files import decode_page, discover_entries, internal_error, page_stat, read_bytes
 from .forking import fork_is_safe
-from .flows import FlowRegistry, load_flows
-from .model import Finding
-from .settings import Secret, Settings
+from .prefilter import may_hold_samples
 from .stamps import stamp_of
 
 # (index, file, shown, findings or None when the page is still to be checked, roles without a
@@ -46,26 +48,25 @@ PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports
 _RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
 
 
-def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known, jobs: int | None,
-          folders: list | None = None) -> Iterator[Looked]:
+def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known,
+          jobs: int | None) -> Iterator[Looked]:
     """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
-    particular order (each carries its index). ``folders``, if given, gets the stamp of every
-    folder walked (see ``engine.discover_entries``) once the last page is out."""
+    particular order (each carries its index)."""
     global _RUN
 
     # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
     _RUN = (settings, secrets, cache, known, load_flows(settings.flows_dirs))
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and fork_is_safe():
-        yield from _Parallel(jobs).run(list(paths), folders)
+        yield from _Parallel(jobs).run(list(paths))
     else:
-        for looked in _looks(paths, 0, folders):
+        for looked in _looks(paths, 0):
             yield looked if looked[3] is not None else _check(looked)
 
 
-def _looks(paths: Iterable[str], start: int = 0, folders: list | None = None) -> Iterator[Looked]:
+def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
     """Look at every page from the ``start``-th on (the ones before are found, not read)."""
-    for index, (file, shown, entry) in enumerate(engine.discover_entries(paths, folders)):
+    for index, (file, shown, entry) in enumerate(discover_entries(paths)):
         if index >= start:
             yield _look(index, file, shown, entry)
 
@@ -74,21 +75,21 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     settings, _, cache, known, flows = _RUN  # type: ignore[misc]
     if known is not None:
         try:
-            stamp = stamp_of(engine.page_stat(file, entry))
+            stamp = stamp_of(page_stat(file, entry))
             hit = known(file, stamp, shown)
         except OSError:
             hit = None  # the read says why
         if hit is not None:
             return index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None
-    read = engine._read(file, shown, settings)
+    read = read_bytes(file, shown, settings)
     if isinstance(read, Finding):
         return index, file, shown, [read], set(), NO, None, None, None
     data, stat = read
     if not data.isascii() or b"\x00" in data:  # ASCII without NUL is text as it stands
-        page = engine._decode(data, shown)  # a page that is not text is said, even with no sample
+        page = decode_page(data, shown)  # a page that is not text is said, even with no sample
         if isinstance(page, Finding):
             return index, file, shown, [page], set(), NO, None, stat, None
-    if not engine.may_hold_samples(data, flows):
+    if not may_hold_samples(data, flows):
         return index, file, shown, [], set(), NEW, "", stat, None
     content_hash = cache.hash(data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
@@ -101,10 +102,10 @@ def _check(looked: Looked) -> Looked:
     index, file, shown, _, _, _, content_hash, stat, data = looked
     settings, secrets, _, _, flows = _RUN  # type: ignore[misc]
     try:
-        page = engine._decode(data, shown)  # text: looked at already
+        page = decode_page(data, shown)  # text: looked at already
         report = engine.check_page(page, settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
-        return index, file, shown, [engine.internal_error(shown, exc)], set(), NO, content_hash, stat, None
+        return index, file, shown, [internal_error(shown, exc)], set(), NO, content_hash, stat, None
     keep = NEW if report.cacheable else NO
     return index, file, shown, report.findings, report.unsigned_roles, keep, content_hash, stat, None
 
@@ -115,12 +116,11 @@ def _check_batch(batch: list[Looked]) -> list[Looked]:
 
 def load_checking(flows: FlowRegistry) -> None:
     """Import and build what checking a page needs, so that processes forked after inherit it."""
-    from . import attribution, pairing, rules, signing  # noqa: F401
-    from .extract import extract  # noqa: F401
-    from .extract.markdown import markdown_parser
-    from .extract.treesitter import parser
-    from .flows import _lenient_validator
-    from .tokens import decode  # noqa: F401
+    from .. import attribution, pairing, rules, signing  # noqa: F401
+    from ..extract import extract  # noqa: F401
+    from ..extract.markdown import markdown_parser
+    from ..extract.treesitter import parser
+    from ..tokens import decode  # noqa: F401
 
     import jwt  # noqa: F401
     from jsonschema.exceptions import best_match  # noqa: F401
@@ -129,7 +129,7 @@ def load_checking(flows: FlowRegistry) -> None:
     for language in ("json", "javascript", "typescript", "tsx", "python"):
         parser(language)
     flows.vocabulary  # noqa: B018 - the evidence vocabulary, stemmed (the stemmer imported here)
-    _lenient_validator()
+    lenient_validator()
     flows.registry  # noqa: B018 - built here, inherited by the checkers
 
 
@@ -139,10 +139,10 @@ class _Parallel:
         self.pool = None
         self.futures: list = []  # (future or None, batch)
 
-    def run(self, paths: list[str], folders: list | None) -> Iterator[Looked]:
+    def run(self, paths: list[str]) -> Iterator[Looked]:
         received = 0
         # a warm run looks in process: mostly a stat and a look-up per page, less than a fork costs
-        looker = _Looker(paths, folders) if _RUN[3] is None else _LookHere(paths, folders)  # type: ignore[index]
+        looker = _Looker(paths) if _RUN[3] is None else _LookHere(paths)  # type: ignore[index]
         try:
             todo: list[Looked] = []
             for batch in looker.batches():
@@ -156,9 +156,7 @@ class _Parallel:
                         self._submit(todo)
                         todo = []
             if not looker.finished:  # it died: look at the rest here (walking the whole tree again)
-                if folders is not None:
-                    folders.clear()
-                for looked in _looks(paths, received, folders):
+                for looked in _looks(paths, received):
                     if looked[3] is not None:
                         yield looked
                     else:
@@ -206,13 +204,12 @@ class _LookHere:
 
     finished = True
 
-    def __init__(self, paths: list[str], folders: list | None):
+    def __init__(self, paths: list[str]):
         self.paths = paths
-        self.folders = folders
 
     def batches(self) -> Iterator[list[Looked]]:
         batch: list[Looked] = []
-        for looked in _looks(self.paths, 0, self.folders):
+        for looked in _looks(self.paths, 0):
             batch.append(looked)
             if len(batch) >= LOOK_BATCH:
                 yield batch
@@ -224,12 +221,11 @@ class _LookHere:
 
 
 class _Looker:
-    """A forked process that looks at every page and sends batches of what it saw, then the
-    stamps of the folders it walked (or None if they are not asked for) in a tuple."""
+    """A forked process that looks at every page and sends batches of what it saw, then an empty
+    tuple: the end."""
 
-    def __init__(self, paths: list[str], folders: list | None):
+    def __init__(self, paths: list[str]):
         self.finished = False
-        self.folders = folders
         read, write = os.pipe()
         try:
             import fcntl
@@ -244,15 +240,14 @@ class _Looker:
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
                     batch: list[Looked] = []
-                    walked = [] if folders is not None else None
-                    for looked in _looks(paths, 0, walked):
+                    for looked in _looks(paths, 0):
                         batch.append(looked)
                         if len(batch) >= LOOK_BATCH:
                             pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
                             out.flush()
                             batch = []
                     pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                    pickle.dump((walked,), out, pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((), out, pickle.HIGHEST_PROTOCOL)
                 code = 0
             except BaseException:  # noqa: BLE001 - said by the main process, which looks again
                 pass
@@ -268,8 +263,6 @@ class _Looker:
             except Exception:  # noqa: BLE001 - EOF or a torn message: the looker died
                 return
             if isinstance(batch, tuple):  # the end
-                if self.folders is not None:
-                    self.folders[:] = batch[0]
                 self.finished = True
                 return
             yield batch

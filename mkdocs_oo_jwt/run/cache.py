@@ -7,9 +7,6 @@ A change of any of them starts the cache afresh. A file whose stamp (size, modif
 change time) is unchanged since it was read is not read again (as git's index does). A page that
 holds nothing to check is noted as such, not hashed: looking at it again costs no more.
 Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
-
-The same folder holds the last run's record (``replay``), which answers the same command over an
-unchanged tree without this cache.
 """
 
 from __future__ import annotations
@@ -20,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..model import Finding, Location, Severity, Span
 from .stamps import Stamp, secret_fingerprint, tool_stamp
-from .model import Finding, Location, Severity, Span
 
 FILE = "findings-v2.json"
 NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .engine import PageReport, check_page, discover, internal_error, read_page, run_notices
-from .fixes import OverlappingFixes, apply
-from .flows import FlowRegistry, load_flows
-from .model import Finding, Fix, Notice, RunResult, Severity
-from .page import Page
-from .settings import Secret, Settings, secrets_from_env
+from ..engine import PageReport, check_page
+from ..fixes import OverlappingFixes, apply
+from ..flows import FlowRegistry, load_flows
+from ..model import Finding, Fix, Notice, RunResult, Severity
+from ..page import Page
+from ..settings import Secret, Settings, secrets_from_env
+from .checking import run_notices
+from .files import discover, internal_error, read_page
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 

@@ -1,6 +1,5 @@
 """Whether this process may fork: the platform has ``fork``, and no other thread runs (a fork
-copies no other thread, nor the locks they hold, which could then never be released). Light
-(``os`` and ``sys``): the last run's replay asks it before anything is imported."""
+copies no other thread, nor the locks they hold, which could then never be released)."""
 
 from __future__ import annotations
 

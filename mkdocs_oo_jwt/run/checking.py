@@ -1,0 +1,71 @@
+"""A check over files and folders: ``check_paths`` (every page through ``pipeline``, findings from
+the ``cache`` for unchanged pages), the run's notices and its exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from ..flows import bundled_schema_dir
+from ..model import Finding, Notice, RunResult, Severity
+from ..settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
+
+DEFAULT_CACHE = ".oo-jwt-cache"  # the cache folder of `check` without --cache-dir
+
+
+def check_paths(
+    paths: Iterable[str],
+    settings: Settings,
+    environ=None,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+) -> RunResult:
+    """Check every page under ``paths``: unchanged pages' findings come from the cache (no read);
+    the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
+    core (see ``pipeline``). Each page is read once and parsed at most once."""
+    from . import pipeline
+    from .cache import Cache, run_key
+
+    secrets = secrets_from_env(settings, environ)
+    paths = list(paths)
+    cache = None
+    if cache_dir is not None:
+        schema_dirs = [bundled_schema_dir(), *settings.flows_dirs]
+        schema_files = sorted(p for d in schema_dirs for p in Path(d).glob("*.json"))
+        cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
+        cache.load()
+    known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
+    seen: dict[int, tuple[str, list[Finding]]] = {}
+    unsigned: set[str] = set()
+    for index, file, shown, findings, roles, keep, content_hash, stamp, _ in pipeline.pages(
+        paths, settings, secrets, cache, known, jobs
+    ):
+        seen[index] = shown, findings
+        unsigned |= roles
+        if keep == pipeline.NEW and cache:
+            cache.put(file, stamp, content_hash, findings, roles)
+    if cache:
+        cache.save()
+    pages = [seen[index] for index in range(len(seen))]
+    result = RunResult(pages=[shown for shown, _ in pages], findings=[f for _, findings in pages for f in findings])
+    result.notices.extend(run_notices(secrets, unsigned))
+    return result
+
+
+def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:
+    notices = []
+    if unsigned:
+        roles = ", ".join(sorted(r for r in unsigned if r))
+        names = ", ".join(f"OO_JWT_SECRET_{r.upper()}" for r in sorted(unsigned) if r)
+        notices.append(Notice(Severity.INFO, f"no secret configured for {roles}: signatures not checked (set OO_JWT_SECRET or {names})"))
+    for role, secret in sorted(secrets.items()):
+        if len(secret.reveal().encode()) < MIN_SECRET_BYTES:
+            notices.append(Notice(Severity.WARNING, f"the {role} secret (from {secret.source}) is shorter than {MIN_SECRET_BYTES} bytes"))
+    return notices
+
+
+def exit_code(result: RunResult, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    threshold = Severity.WARNING if fail_on == "warning" else Severity.ERROR
+    return 1 if any(f.severity >= threshold for f in result.findings) else 0
