@@ -17,20 +17,33 @@ from . import __version__
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
-def _settings_options(command) -> None:
-    """The options that make the settings of a run (`check`, `fix`, `explain`)."""
-    command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from")
-    command.add_argument("--target-version", metavar="X.Y", help="documented product version (default: latest)")
-    command.add_argument("--flows-dir", action="append", metavar="DIR", help="folder of extra or overriding flow schemas")
-    command.add_argument("--disable", action="append", metavar="RULE[,RULE]", help="rule ids to turn off")
+def _settings_options(command, *, walks: bool = True) -> None:
+    """The options that make the settings of a run, derived from ``settings.OPTIONS`` (those the
+    command line allows; the walk's only where a command walks folders)."""
+    from .settings import CLI, OPTIONS
+
+    command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from "
+                         "(default: the nearest pyproject.toml with a [tool.oo-jwt] table)")
+    for option in OPTIONS:
+        if CLI not in option.where or (not walks and option.name in WALK_OPTIONS):
+            continue
+        flag = option.flag or "--" + option.name.replace("_", "-")
+        if option.check is bool or option.default is False:
+            command.add_argument(flag, dest=option.name, action="store_true", default=None, help=option.doc)
+        else:
+            command.add_argument(flag, dest=option.name, action="append" if option.repeat else "store",
+                                 metavar=option.metavar, help=option.doc)
+
+
+WALK_OPTIONS = ("exclude", "extend_exclude", "force_exclude")
 
 
 def _common_options(command, report: str | None = None) -> None:
     """The options `check` and `fix` share."""
     command.add_argument("--format", choices=FORMATS, default="text", help=report)
     _settings_options(command)
-    command.add_argument("--fail-on", choices=("error", "warning", "never"), help="lowest severity that fails the run")
-    command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    command.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                         help="colour the text report: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it)")
 
 
 def _parser():
@@ -71,32 +84,27 @@ def _parser():
         "given and the evidence that decided it (and the runner-up's), what each token signs, and its findings.",
     )
     explain.add_argument("target", metavar="PATH[:LINE]", help="a page, optionally with a line number")
-    _settings_options(explain)
+    _settings_options(explain, walks=False)
 
     sub.add_parser("rules", help="list the rules with their ids, severities and docs")
     return parser
 
 
 def load_settings(config: str | None):
-    """The settings from ``config`` (a pyproject.toml or mkdocs.yml), else ./pyproject.toml, else the defaults."""
+    """The settings from ``config`` (a pyproject.toml or mkdocs.yml), else from the nearest
+    pyproject.toml with a [tool.oo-jwt] table (this folder, then up to the repository's root),
+    else the defaults."""
     from pathlib import Path
 
-    from .settings import ConfigError, Settings, load_mkdocs_yml, load_pyproject
+    from .settings import ConfigError, Settings, find_pyproject, load_mkdocs_yml, load_pyproject
 
     if config:
         path = Path(config)
         if not path.is_file():
             raise ConfigError(f"{config}: config file not found")
-        return load_mkdocs_yml(path) if _is_mkdocs_yml(config) else load_pyproject(path)
-    default = Path(DEFAULT_CONFIG)
-    return load_pyproject(default) if default.is_file() else Settings()
-
-
-DEFAULT_CONFIG = "pyproject.toml"
-
-
-def _is_mkdocs_yml(config: str) -> bool:
-    return os.path.splitext(config)[1] in (".yml", ".yaml")
+        return load_mkdocs_yml(path) if os.path.splitext(config)[1] in (".yml", ".yaml") else load_pyproject(path)
+    found = find_pyproject(Path.cwd())
+    return load_pyproject(found) if found is not None else Settings()
 
 
 def _refuses_secret(argv: list[str]) -> bool:
@@ -129,27 +137,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _settings_and_paths(args):
     """The settings of a run (config file, then the command line) and its paths; ConfigError/FlowsError."""
-    from dataclasses import replace
     from pathlib import Path
 
-    from .flows import parse_version
-    from .settings import ConfigError, parse_fail_on, parse_rules
+    from .settings import CLI, OPTIONS, ConfigError, with_cli
 
-    settings = load_settings(args.config)
-    if getattr(args, "fail_on", None):
-        settings = replace(settings, fail_on=parse_fail_on(args.fail_on, "--fail-on"))
-    if args.target_version:
-        parse_version(args.target_version)
-        settings = replace(settings, version=args.target_version)
-    if args.flows_dir:
-        settings = replace(settings, flows_dirs=settings.flows_dirs + tuple(Path(d).resolve() for d in args.flows_dir))
-    if args.disable:
-        settings = replace(settings, disable=settings.disable | parse_rules(args.disable, "--disable"))
+    settings = with_cli(load_settings(args.config), {o.name: getattr(args, o.name, None) for o in OPTIONS if CLI in o.where})
     paths = args.paths or ["docs"]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
     return settings, paths
+
+
+def _color(choice: str, stream) -> bool:
+    """--color auto: on a terminal, unless NO_COLOR is set (no-color.org); FORCE_COLOR sets it anywhere."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
 def _check(args) -> int:
@@ -167,7 +173,7 @@ def _check(args) -> int:
     except (ConfigError, FlowsError) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2
-    color = args.color == "always" or (args.color == "auto" and args.format == "text" and sys.stdout.isatty())
+    color = args.format == "text" and _color(args.color, sys.stdout)
     output = REPORTERS[args.format](result, color=color)
     sys.stdout.write(output)
     sys.stdout.flush()
@@ -241,7 +247,7 @@ def _fix(args) -> int:
             noun = "token" if done.count == 1 else "tokens"
             print(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}", file=lines_stream)
     lines_stream.flush()
-    color = args.color == "always" or (args.color == "auto" and args.format == "text" and report_stream.isatty())
+    color = args.format == "text" and _color(args.color, report_stream)
     report_stream.write(REPORTERS[args.format](run.result, color=color))
     report_stream.flush()
     changed = any(f.written for f in run.changed) if not args.diff else bool(run.changed)

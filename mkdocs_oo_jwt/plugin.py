@@ -38,8 +38,10 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
+from .report.common import plural
 from .report.text import one_line
-from .settings import EnvRef, Secret, mkdocs_yaml_loader
+from .samples import PLACEHOLDER
+from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, env_hint, unknown_option
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -51,18 +53,10 @@ if TYPE_CHECKING:
 
 log = get_plugin_logger(__name__)
 
-ROLES = ("inbox", "outbox", "browser")  # = flows.ROLES (not imported here: keeps the import light)
-MODES = ("verify", "regenerate")
-PLACEHOLDER = "<oo-jwt>"  # = samples.PLACEHOLDER
-SOURCE_LITERAL = "mkdocs.yml"  # Secret.source of a value written in mkdocs.yml
-
-
-def _env_hint(role: str) -> str:
-    return f"!ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET, null]"
-
 
 # --------------------------------------------------------------------------------------------
-# Options
+# Options: derived from settings.OPTIONS (the command's pyproject and mkdocs.yml readers use the
+# same declarations and checks: same input, same settings or the same error)
 # --------------------------------------------------------------------------------------------
 
 
@@ -74,257 +68,33 @@ class _StrictConfig(base.Config):
         unknown = sorted(set(self.keys()) - self._schema_keys, key=str)
         if unknown:
             warnings = [w for w in warnings if w[0] not in unknown]
-            known = ", ".join(k for k, _ in self._schema)
-            failed.extend((k, c.ValidationError(f"unknown option (the options are: {known})")) for k in unknown)
+            failed.extend((k, c.ValidationError(unknown_option(k, MKDOCS))) for k in unknown)
         return failed, warnings
 
 
-class _SecretOption(c.BaseConfigOption[Secret]):
-    """One role's secret: a scalar (from ``!ENV``), wrapped in a ``Secret`` at once and never echoed."""
+class _Declared(c.BaseConfigOption):
+    """An option as ``settings.OPTIONS`` declares it, checked by the same function as elsewhere."""
 
-    def __init__(self, role: str):
+    def __init__(self, option: Option):
         super().__init__()
-        self.role = role
+        self.option = option
+        self.default = option.default
 
-    def run_validation(self, value: object) -> Secret | None:
-        if isinstance(value, Secret):
-            return value
-        if isinstance(value, (dict, list, tuple, set)):
-            raise c.ValidationError(f"expected one value from the environment: {self.role}: {_env_hint(self.role)}")
-        text = str(value)
-        return Secret(text, SOURCE_LITERAL) if text else None
-
-
-class _SecretsConfig(_StrictConfig):
-    inbox = c.Optional(_SecretOption("inbox"))
-    outbox = c.Optional(_SecretOption("outbox"))
-    browser = c.Optional(_SecretOption("browser"))
-
-
-class _Version(c.BaseConfigOption[str]):
-    def run_validation(self, value: object) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise c.ValidationError('expected a version such as "8.2" or "latest" (quote it)')
-        from .flows import FlowsError, parse_version
-
-        text = str(value)
-        try:
-            parse_version(text)
-        except FlowsError as exc:
-            raise c.ValidationError(str(exc))
-        return text
-
-
-class _Rules(c.BaseConfigOption[frozenset]):
-    """Rule ids, as a list or a comma-separated string, checked against the rule catalog."""
-
-    def __init__(self):
-        super().__init__()
-        self.default = []
-
-    def run_validation(self, value: object) -> frozenset:
-        from .settings import ConfigError, parse_rules
-
+    def run_validation(self, value: object):
         if value is None:
-            return frozenset()
-        if not isinstance(value, (str, list, tuple)):
-            raise c.ValidationError("expected a list of rule ids (see `oo-jwt rules`)")
+            return None
         try:
-            return parse_rules(value, "disable")
-        except ConfigError as exc:
-            raise c.ValidationError(str(exc).removeprefix("disable: "))
+            return self.option.check(value)
+        except Invalid as exc:
+            raise c.ValidationError(str(exc)) from None
 
 
-class _Limit(c.BaseConfigOption[int]):
-    """A bound on the work one page can make (see ``settings.LIMITS``): a positive whole number."""
-
-    def __init__(self, name: str):
-        super().__init__()
-        from .settings import Settings
-
-        self.default = getattr(Settings(), name)
-
-    def run_validation(self, value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise c.ValidationError("expected a positive whole number")
-        return value
-
-
-class OoJwtConfig(_StrictConfig):
-    mode = c.Choice(MODES, default="verify")
-    secrets = c.SubConfig(_SecretsConfig)
-    version = c.Optional(_Version())
-    flows_dir = c.Optional(c.Dir(exists=True))
-    disable = _Rules()
-    fail_on = c.Choice(("error", "warning", "never"), default="error")
-    keep_claims = c.Type(bool, default=False)
-    max_page_bytes = _Limit("max_page_bytes")
-    max_token_bytes = _Limit("max_token_bytes")
-    max_json_depth = _Limit("max_json_depth")
-    max_samples_per_page = _Limit("max_samples_per_page")
-
-
-# --------------------------------------------------------------------------------------------
-# Where each role's secret comes from
-# --------------------------------------------------------------------------------------------
-
-
-_MISSING = object()
-
-
-def _raw_secrets_section(config_file_path: str | None) -> Mapping | None:
-    """``plugins.oo-jwt.secrets`` of the config file as written (INHERIT followed as MkDocs does), or
-    None when it cannot be read that way (no file, stdin, unreadable, no such section)."""
-    if not config_file_path or not os.path.isfile(config_file_path):
-        return None
-    try:
-        from mkdocs.utils.yaml import yaml_load
-
-        with open(config_file_path, "rb") as fd:
-            data = yaml_load(fd, mkdocs_yaml_loader())
-    except Exception:  # noqa: BLE001 - MkDocs has read it already; any trouble here means "unknown"
-        return None
-    plugins = data.get("plugins") if isinstance(data, dict) else None
-    section: Any = None
-    if isinstance(plugins, dict):
-        section = plugins.get("oo-jwt")
-    elif isinstance(plugins, list):
-        for item in plugins:
-            if isinstance(item, dict) and "oo-jwt" in item:
-                section = item["oo-jwt"]
-                break
-    secrets = section.get("secrets") if isinstance(section, dict) else None
-    return secrets if isinstance(secrets, dict) else None
-
-
-def _as_mkdocs_reads(text: str) -> Any:
-    """An environment value as MkDocs' ``!ENV`` turns it into a Python value (YAML implicit types)."""
-    import yaml
-
-    loader = yaml.SafeLoader("")
-    try:
-        tag = loader.resolve(yaml.ScalarNode, text, (True, False))
-        return loader.construct_object(yaml.ScalarNode(tag, text))
-    except Exception:  # noqa: BLE001
-        return text
-    finally:
-        loader.dispose()
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    return text or None
-
-
-class _SecretPlan:
-    """How to find each role's secret at build time: environment variables tried in order (empty ones
-    skipped, like the command does), then a value written in mkdocs.yml, if any."""
-
-    def __init__(self) -> None:
-        self.env: dict[str, tuple[str, ...]] = {}
-        self.literal: dict[str, Secret] = {}
-        self.warnings: list[str] = []
-
-    def resolve(self, environ: Mapping[str, str]) -> dict[str, Secret]:
-        out = {}
-        for role in ROLES:
-            for name in self.env.get(role, ()):
-                value = environ.get(name)
-                if value:
-                    out[role] = Secret(value, name)
-                    break
-            else:
-                if role in self.literal:
-                    out[role] = self.literal[role]
-        return out
-
-    def names(self) -> list[str]:
-        """Every environment variable that can give a secret, the shared ones first."""
-        seen: dict[str, int] = {}
-        for names in self.env.values():
-            for name in names:
-                seen[name] = seen.get(name, 0) + 1
-        return sorted(seen, key=lambda n: -seen[n])
-
-
-def _plan_secrets(given: Mapping | None, validated: Mapping[str, Secret | None], config_file_path: str | None,
-                  environ: Mapping[str, str]) -> _SecretPlan:
-    """Decide where each role's secret comes from.
-
-    Without a ``secrets`` option (or for a role it leaves out) the role reads the command's variables,
-    OO_JWT_SECRET_<ROLE> then OO_JWT_SECRET. For a role it lists, the config file is read again with a
-    loader that keeps ``!ENV`` tags: the variable names come from the tag, and the secret is read
-    from the environment by name, exactly as set (MkDocs' own ``!ENV`` would turn "0123" into 83 and
-    "null" into nothing). Anything not under an ``!ENV`` tag is a literal secret in mkdocs.yml, which
-    gets a warning. When the file cannot tell (the config came from stdin or from Python, or the
-    tag does not explain the value MkDocs found, e.g. an option overridden from Python), the value
-    MkDocs validated is used, and it counts as coming from the environment only if some environment
-    variable, read as MkDocs reads it, gives exactly that value.
-    """
-    from .settings import default_secret_env
-
-    plan = _SecretPlan()
-    for role in ROLES:
-        plan.env[role] = default_secret_env(role)
-    if given is None:
-        return plan
-    raw = _raw_secrets_section(config_file_path)
-    for role in ROLES:
-        if role not in given:
-            continue
-        seen = validated.get(role)
-        seen_text = seen.reveal() if seen is not None else None
-        written = raw.get(role) if raw is not None and role in raw else _MISSING
-        if isinstance(written, EnvRef):
-            # What MkDocs' !ENV made of it: the first variable set, else the default.
-            mkdocs_value = next(
-                (_str_or_none(_as_mkdocs_reads(environ[n])) for n in written.names if n in environ),
-                _str_or_none(written.default),
-            )
-            if mkdocs_value == seen_text:
-                plan.env[role] = written.names
-                if written.default is not None:
-                    plan.literal[role] = Secret(str(written.default), SOURCE_LITERAL)
-                    plan.warnings.append(
-                        f"secrets.{role}: the last item of an !ENV list is its default value, a secret written in "
-                        f"mkdocs.yml, used when no variable is set; end the list with null: {role}: {_env_hint(role)}"
-                    )
-                continue
-        elif written is not _MISSING and _str_or_none(written) == seen_text:
-            plan.env[role] = ()
-            if seen is not None:
-                plan.literal[role] = seen
-                plan.warnings.append(_literal_warning(role))
-            continue
-        # The file does not explain the value: compare it with the environment.
-        plan.env[role] = ()
-        if seen is None:
-            continue
-        name = next((n for n, v in environ.items() if v and _str_or_none(_as_mkdocs_reads(v)) == seen_text), None)
-        if name is not None:
-            plan.literal[role] = Secret(seen_text, name)
-        else:
-            plan.literal[role] = seen
-            plan.warnings.append(_literal_warning(role))
-    return plan
-
-
-def _literal_warning(role: str) -> str:
-    return (
-        f"secrets.{role} is written in mkdocs.yml: a secret must not live in a file under version control; "
-        f"give it through the environment: {role}: {_env_hint(role)}"
-    )
+OoJwtConfig = type("OoJwtConfig", (_StrictConfig,), {o.name: _Declared(o) for o in OPTIONS if MKDOCS in o.where})
 
 
 # --------------------------------------------------------------------------------------------
 # The plugin
 # --------------------------------------------------------------------------------------------
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
 
 def _normalise(text: str) -> str:
     """Newlines as MkDocs reads a page (text mode: universal newlines)."""
@@ -365,7 +135,6 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._plan = _SecretPlan()
         self._secrets: dict[str, Secret] = {}
         self._settings = None
         self._flows = None
@@ -375,18 +144,29 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     # ---- configuration ---------------------------------------------------------------------
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None):
+        from .settings import load_mkdocs_yml, settings_from
+
         raw_secrets = options.get("secrets") if isinstance(options, dict) else None
-        errors, warnings = super().load_config(options, config_file_path)
         if isinstance(raw_secrets, dict):
             # Leave no plain secret in the options dict MkDocs keeps (misspelt roles included).
             for key, value in list(raw_secrets.items()):
-                if value is not None and not isinstance(value, Secret):
-                    raw_secrets[key] = Secret(str(value), SOURCE_LITERAL)
+                if value is not None and not isinstance(value, (Secret, dict, list)):
+                    raw_secrets[key] = Secret(str(value), "mkdocs.yml")
+        errors, warnings = super().load_config(options, config_file_path)
         if errors:
             return errors, warnings
-        given = raw_secrets if isinstance(raw_secrets, dict) else None
-        self._plan = _plan_secrets(given, self.config.secrets, config_file_path, os.environ)
-        warnings.extend(("secrets", w) for w in self._plan.warnings)
+        try:
+            if config_file_path and os.path.isfile(config_file_path):
+                # the file as the command reads it (same reader, same settings, same errors), which
+                # also tells a secret given by !ENV from one written in the file
+                self._settings = load_mkdocs_yml(Path(config_file_path))
+            else:  # a config given from Python: the values MkDocs validated
+                values = {o.name: self.config[o.name] for o in OPTIONS if MKDOCS in o.where and self.config[o.name] is not None}
+                self._settings = settings_from(values, Path.cwd(), "", os.environ)
+        except OptionError as exc:
+            errors.append((exc.option, c.ValidationError(exc.problem)))
+        except ConfigError as exc:
+            errors.append(("oo-jwt", c.ValidationError(str(exc))))
         return errors, warnings
 
     def _reset(self) -> None:
@@ -407,25 +187,18 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     @_timed()
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         from .flows import FlowsError, load_flows
-        from .settings import LIMITS, Settings
+        from .settings import secrets_from_env
 
         self._reset()
-        opts = self.config
-        self._settings = Settings(
-            version=opts.version,
-            flows_dirs=(Path(opts.flows_dir).resolve(),) if opts.flows_dir else (),
-            disable=opts.disable or frozenset(),
-            fail_on=opts.fail_on,
-            keep_claims=opts.keep_claims,
-            **{name: opts[name] for name in LIMITS},
-            secret_env={role: self._plan.env.get(role, ()) for role in ROLES},
-        )
         try:
             self._flows = load_flows(self._settings.flows_dirs)
         except FlowsError as exc:
             raise PluginError(f"oo-jwt: flows_dir: {exc}") from None
-        self._secrets = self._plan.resolve(os.environ)
-        if opts.mode == "regenerate" and not self._secrets:
+        try:
+            self._secrets = secrets_from_env(self._settings)
+        except ConfigError as exc:
+            raise PluginError(f"oo-jwt: {exc}") from None
+        if self.config.mode == "regenerate" and not self._secrets:
             raise PluginError(
                 "oo-jwt: mode: regenerate signs sample tokens and needs a secret, but none is set: "
                 f"set {self._names_hint()} in the environment"
@@ -433,17 +206,23 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         return config
 
     def _names_hint(self, roles=ROLES) -> str:
-        shared = [n for n in self._plan.names() if all(n in self._plan.env.get(r, ()) for r in roles)]
-        own = [n for n in self._plan.names() if n not in shared and any(n in self._plan.env.get(r, ()) for r in roles)]
+        env = self._settings.secret_env
+        counts: dict[str, int] = {}
+        for role in ROLES:
+            for name in env.get(role, ()):
+                counts[name] = counts.get(name, 0) + 1
+        names = sorted(counts, key=lambda n: -counts[n])
+        shared = [n for n in names if all(n in env.get(r, ()) for r in roles)]
+        own = [n for n in names if n not in shared and any(n in env.get(r, ()) for r in roles)]
         if shared and own:
             return f"{' or '.join(shared)} (or, for one role, {', '.join(own)})"
         if shared or own:
             return " or ".join(shared or own)
-        return "a secret under plugins.oo-jwt.secrets: " + ", ".join(f"{r}: {_env_hint(r)}" for r in roles)
+        return "a secret under plugins.oo-jwt.secrets: " + ", ".join(f"{r}: {env_hint(r)}" for r in roles)
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
-        if self.config.flows_dir:
-            server.watch(self.config.flows_dir)
+        for folder in self._settings.flows_dirs:
+            server.watch(str(folder))
         return server
 
     # ---- pages -------------------------------------------------------------------------------
@@ -598,10 +377,10 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     # ---- end of the build ----------------------------------------------------------------------
 
     def summary(self) -> str:
-        counts = ", ".join(_plural(self._counts[k], k) for k in ("error", "warning", "info"))
-        line = f"oo-jwt: {counts} in {_plural(self._pages, 'page')}"
+        counts = ", ".join(plural(self._counts[k], k) for k in ("error", "warning", "info"))
+        line = f"oo-jwt: {counts} in {plural(self._pages, 'page')}"
         if self.config.mode == "regenerate":
-            line += f"; {_plural(self._signed, 'sample token')} signed in the built pages"
+            line += f"; {plural(self._signed, 'sample token')} signed in the built pages"
         return line
 
     def on_build_error(self, *, error: Exception) -> None:

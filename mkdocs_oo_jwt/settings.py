@@ -1,15 +1,22 @@
-"""The one option surface: built from ``[tool.oo-jwt]`` in pyproject.toml, an mkdocs.yml plugin
-section, or the command line. Settings name the environment variables that hold secrets; secret
-values are read from the environment only and are never printed (``Secret`` hides its value).
+"""The one option surface. Every option is declared once in ``OPTIONS`` (name, doc, where it is
+allowed, how its value is checked, the ``Settings`` field it sets, its command-line flag); the
+pyproject reader, the mkdocs.yml reader (MkDocs' own YAML loader: ``!ENV`` and ``INHERIT:`` as in a
+build), the command line and the MkDocs plugin's config are all derived from it, so the same input
+gives the same settings or the same one-line error in every front end.
+
+Secrets: settings name the environment variables that hold them; values are read from the
+environment only (``secrets_from_env``, the one resolver) and never printed (``Secret`` hides its
+value). In mkdocs.yml, ``secrets:`` values must come from ``!ENV``: a value that no environment
+variable holds is a secret written in the file, a configuration error everywhere.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .catalog import RULES
 from .flows import ROLES
@@ -21,6 +28,15 @@ MIN_SECRET_BYTES = 32
 
 class ConfigError(Exception):
     """A configuration the tool cannot use: reported as one line, exit code 2."""
+
+
+class OptionError(ConfigError):
+    """One option's value (or name) the tool cannot use: "<origin>: <option>: <problem>"."""
+
+    def __init__(self, origin: str, option: str, problem: str):
+        super().__init__(f"{origin}: {option}: {problem}" if origin else f"{option}: {problem}")
+        self.option = option
+        self.problem = problem
 
 
 class Secret:
@@ -63,6 +79,12 @@ class Settings:
     max_token_bytes: int = 65_536
     max_json_depth: int = 200  # deeper JSON examples are a json-syntax finding
     max_samples_per_page: int = 1000  # examples and tokens; the rest of a page is page-partly-checked
+    # the walk (oo-jwt check/fix over folders): gitignore-style globs, relative to ``root``
+    exclude: tuple[str, ...] | None = None  # None: DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # exclude paths given on the command line too (pre-commit passes files)
+    root: Path | None = None  # the folder of the config file the settings came from (None: the current one)
 
     def clock(self) -> float:
         return time.time() if self.now is None else self.now
@@ -86,106 +108,326 @@ def secrets_from_env(settings: Settings, environ: Mapping[str, str] | None = Non
 
 
 LIMITS = ("max_page_bytes", "max_token_bytes", "max_json_depth", "max_samples_per_page")
+MODES = ("verify", "regenerate")
+
+PYPROJECT, MKDOCS, CLI = "pyproject.toml", "mkdocs.yml", "the command line"
+EVERYWHERE = frozenset({PYPROJECT, MKDOCS, CLI})
 
 
-def from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
-    """Settings from a ``[tool.oo-jwt]`` table or an mkdocs.yml plugin section."""
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{origin}: must be a table of options")
-    _check_types(data, origin)
+class Invalid(ValueError):
+    """What is wrong with an option's value (the front end says which option, and where)."""
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # as written in pyproject.toml and mkdocs.yml (pyproject also takes it with dashes)
+    doc: str
+    where: frozenset[str]  # PYPROJECT, MKDOCS, CLI
+    check: Callable[[Any], Any]  # the value as written -> as kept; raises Invalid
+    default: Any = None  # as written (None: not set)
+    flag: str | None = None  # the command-line flag ("--" + name with dashes, if CLI is allowed)
+    metavar: str | None = None
+    repeat: bool = False  # the flag may be given several times (values added up)
+
+
+def _version(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Invalid('expected a version such as "7.1" or "latest" (quote it: YAML reads 7.10 as 7.1)')
+    from .flows import FlowsError, parse_version
+
     try:
-        return _from_mapping(data, base, origin)
-    except (TypeError, AttributeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{origin}: an option has a value of the wrong type") from None
+        parse_version(str(value))
+    except FlowsError as exc:
+        raise Invalid(str(exc)) from None
+    return str(value)
 
 
-def _strings(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+def _strings(what: str) -> Callable[[Any], tuple[str, ...]]:
+    def check(value: Any) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+            raise Invalid(f"expected {what}")
+        return tuple(items)
+
+    return check
 
 
-_TYPES = {  # option -> (check, what it must be)
-    "version": (lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a version such as \"7.1\""),
-    "flows_dir": (_strings, "a folder or a list of folders"),
-    "flows_dirs": (_strings, "a list of folders"),
-    "disable": (_strings, "a list of rule ids"),
-    "fail_on": (lambda v: isinstance(v, str), "error, warning or never"),
-    "keep_claims": (lambda v: isinstance(v, bool), "true or false"),
-    "secret_env": (
-        lambda v: isinstance(v, Mapping) and all(_strings(n) for n in v.values()),
-        "a table of roles to environment variable names",
-    ),
-}
-
-
-def _check_types(data: Mapping[str, Any], origin: str) -> None:
-    for key, value in data.items():
-        name = str(key).replace("-", "_")
-        if name in _TYPES and value is not None and not _TYPES[name][0](value):
-            raise ConfigError(f"{origin}: {name} must be {_TYPES[name][1]}")
-
-
-def _from_mapping(data: Mapping[str, Any], base: Path, origin: str) -> Settings:
-    known = {f.name for f in fields(Settings)} | {"flows_dir", "secrets", "mode", "enabled"}
-    known |= {name.replace("_", "-") for name in known}
-    unknown = sorted(str(k) for k in set(data) - known)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown option(s): {', '.join(unknown)}")
-    get = lambda *names: next((data[n] for n in names if n in data), None)  # noqa: E731
-    settings = Settings()
-    version = get("version")
-    if version is not None:
-        from .flows import FlowsError, parse_version
-
-        try:
-            parse_version(str(version))
-        except FlowsError as exc:
-            raise ConfigError(f"{origin}: {exc}") from None
-        settings = replace(settings, version=str(version))
-    for name in LIMITS:
-        value = data.get(name, data.get(name.replace("_", "-")))
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{origin}: {name} must be a positive whole number")
-            settings = replace(settings, **{name: value})
-    flows_dir = get("flows_dir", "flows-dir", "flows_dirs")
-    if flows_dir:
-        dirs = [flows_dir] if isinstance(flows_dir, str) else list(flows_dir)
-        settings = replace(settings, flows_dirs=tuple((base / d).resolve() for d in dirs))
-    disable = get("disable")
-    if disable:
-        settings = replace(settings, disable=parse_rules(disable, origin))
-    fail_on = get("fail_on", "fail-on")
-    if fail_on is not None:
-        settings = replace(settings, fail_on=parse_fail_on(str(fail_on), origin))
-    keep = get("keep_claims", "keep-claims")
-    if keep is not None:
-        settings = replace(settings, keep_claims=bool(keep))
-    secret_env = get("secret_env", "secret-env")
-    if secret_env is not None:
-        if not isinstance(secret_env, Mapping) or any(r not in ROLES for r in secret_env):
-            raise ConfigError(f"{origin}: secret_env maps roles ({', '.join(ROLES)}) to environment variable names")
-        merged = dict(settings.secret_env)
-        for role, names in secret_env.items():
-            merged[role] = (names,) if isinstance(names, str) else tuple(names)
-        settings = replace(settings, secret_env=merged)
-    return settings
-
-
-def parse_rules(value: Any, origin: str) -> frozenset[str]:
-    rules = [value] if isinstance(value, str) else list(value)
-    rules = [r.strip() for item in rules for r in str(item).split(",") if r.strip()]
+def _rules(value: Any) -> frozenset[str]:
+    names = _strings("a list of rule ids (see `oo-jwt rules`)")(value)
+    rules = [r.strip() for item in names for r in item.split(",") if r.strip()]
     bad = [r for r in rules if r not in RULES]
     if bad:
-        raise ConfigError(f"{origin}: unknown rule id(s): {', '.join(bad)} (see `oo-jwt rules`)")
+        raise Invalid(f"unknown rule id(s): {', '.join(bad)} (see `oo-jwt rules`)")
     return frozenset(rules)
 
 
-def parse_fail_on(value: str, origin: str) -> str:
-    if value not in FAIL_ON:
-        raise ConfigError(f"{origin}: fail_on must be one of {', '.join(FAIL_ON)}, not {value!r}")
+def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Invalid(f"expected one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("expected true or false")
     return value
+
+
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid("expected a positive whole number")
+    return value
+
+
+def _secret_env(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping) or any(role not in ROLES for role in value):
+        raise Invalid(f"expected a table of roles ({', '.join(ROLES)}) to environment variable names")
+    return {role: _strings("names of environment variables")(names) for role, names in value.items()}
+
+
+class FromEnv:
+    """A value mkdocs.yml gives with ``!ENV``: what MkDocs reads (``value``), and how (``names``: the
+    variables tried in turn; ``default``: the list's last item, when it has more than one). Its
+    repr never shows the value (it can be a secret)."""
+
+    __slots__ = ("names", "value", "default")
+
+    def __init__(self, names: tuple[str, ...], value: Any, default: Any):
+        self.names, self.value, self.default = names, value, default
+
+    def __repr__(self) -> str:
+        return f"FromEnv({', '.join(self.names)})"
+
+
+def _env_tag(loader, node) -> FromEnv:
+    """MkDocs' ``!ENV`` (yaml_env_tag), remembering the variable names and the default."""
+    import yaml
+    from yaml_env_tag import construct_env_tag
+
+    names: tuple[str, ...] = ()
+    default = None
+    if isinstance(node, yaml.ScalarNode):
+        names = (str(loader.construct_scalar(node)),)
+    elif isinstance(node, yaml.SequenceNode):
+        items = node.value
+        if len(items) > 1:
+            default = loader.construct_object(items[-1])
+            items = items[:-1]
+        names = tuple(str(loader.construct_scalar(item)) for item in items)
+    return FromEnv(names, construct_env_tag(loader, node), default)
+
+
+def _secrets(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise Invalid(f"expected a table of roles ({', '.join(ROLES)}) to !ENV [VARIABLE, ..., null]")
+    unknown = [str(role) for role in value if role not in ROLES]
+    if unknown:
+        raise Invalid(f"unknown role {unknown[0]!r} (the roles are: {', '.join(ROLES)})")
+    for role, given in value.items():
+        if isinstance(given, (Mapping, list, tuple, set)):
+            raise Invalid(f"{role}: expected one value from the environment: {role}: {env_hint(role)}")
+    return {
+        role: given if isinstance(given, (Secret, FromEnv)) or given is None else Secret(str(given), "mkdocs.yml")
+        for role, given in value.items()
+    }
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("version", "documented product version (default: latest, where the 7.1 rules apply)", EVERYWHERE,
+           _version, flag="--target-version", metavar="X.Y"),
+    Option("flows_dir", "folder(s) of extra or overriding flow schemas (relative to the config file)", EVERYWHERE,
+           _strings("a folder or a list of folders"), metavar="DIR", repeat=True),
+    Option("disable", "rule ids to turn off", EVERYWHERE, _rules, metavar="RULE[,RULE]", repeat=True),
+    Option("fail_on", "lowest severity that fails the run: error, warning or never", EVERYWHERE,
+           _choice(FAIL_ON), default="error", metavar="{error,warning,never}"),
+    Option("keep_claims", "keep the old token's iat/exp/nbf when re-signing", frozenset({PYPROJECT, MKDOCS}), _flag,
+           default=False),
+    Option("secret_env", "names of the environment variables that hold each role's secret (never values)",
+           frozenset({PYPROJECT, MKDOCS}), _secret_env),
+    *(Option(name, f"a bound on the work one page can make (see README): {name}", frozenset({PYPROJECT, MKDOCS}),
+             _positive, default=getattr(Settings(), name)) for name in LIMITS),
+    Option("exclude", "gitignore-style globs of paths not to walk (replaces the defaults)", frozenset({PYPROJECT, CLI}),
+           _strings("a list of globs"), metavar="GLOB", repeat=True),
+    Option("extend_exclude", "more globs of paths not to walk (added to exclude)", frozenset({PYPROJECT, CLI}),
+           _strings("a list of globs"), metavar="GLOB", repeat=True),
+    Option("respect_gitignore", "skip what .gitignore files ignore", frozenset({PYPROJECT}), _flag, default=True),
+    Option("force_exclude", "apply the excludes to paths given on the command line too (pre-commit)",
+           frozenset({PYPROJECT, CLI}), _flag, default=False),
+    Option("mode", "verify (the default): check only; regenerate: sign the tokens of the built pages",
+           frozenset({MKDOCS}), _choice(MODES), default="verify"),
+    Option("secrets", "each role's secret, from the environment: !ENV [OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null]",
+           frozenset({MKDOCS}), _secrets),
+)
+OPTION = {option.name: option for option in OPTIONS}
+
+
+def env_hint(role: str) -> str:
+    return f"!ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET, null]"
+
+
+def unknown_option(name: str, where: str) -> str:
+    """The problem with an option that is not one here: an option of another place, or a typo
+    (the same words in every front end)."""
+    import difflib
+
+    option = OPTION.get(str(name).replace("-", "_"))
+    if option is not None:
+        places = " and ".join(sorted(option.where - {CLI})) or "the command line"
+        return f"not an option in {where} (it is one in {places})"
+    close = difflib.get_close_matches(str(name).replace("-", "_"), list(OPTION), n=1)
+    return f"unknown option (did you mean {close[0]}?)" if close else "unknown option (the options are in the README)"
+
+
+def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
+    """The options of one place, each checked: name -> value as kept. ConfigError names the first
+    problem in one line: "<origin>: <option>: <problem>"."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{origin}: expected a table of options")
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = str(key).replace("-", "_") if where == PYPROJECT else str(key)
+        option = OPTION.get(name)
+        if option is None or where not in option.where:
+            raise OptionError(origin, str(key), unknown_option(key, where))
+        if isinstance(value, FromEnv) and name != "secrets":
+            value = value.value  # what a build reads
+        if value is None:
+            continue
+        try:
+            out[name] = option.check(value)
+        except Invalid as exc:
+            raise OptionError(origin, str(key), str(exc)) from None
+    return out
+
+
+def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from checked option values (``checked``), paths relative to ``base``. A ``secrets``
+    table (mkdocs.yml) becomes the names of the variables that hold each value (see
+    ``secrets_names``; ``environ`` only for values given from Python, without their tags)."""
+    settings = Settings(root=base)
+    fields_ = {}
+    for name in ("version", "disable", "fail_on", "keep_claims", *LIMITS, "extend_exclude", "respect_gitignore",
+                 "force_exclude"):
+        if name in values:
+            fields_[name] = values[name]
+    if "exclude" in values:
+        fields_["exclude"] = values["exclude"]
+    if "flows_dir" in values:
+        fields_["flows_dirs"] = _folders(values["flows_dir"], base, origin, "flows_dir")
+    secret_env = dict(settings.secret_env)
+    secret_env.update(values.get("secret_env", {}))
+    if "secrets" in values:
+        try:
+            secret_env.update(secrets_names(values["secrets"], environ))
+        except Invalid as exc:
+            raise OptionError(origin, "secrets", str(exc)) from None
+    fields_["secret_env"] = secret_env
+    return replace(settings, **fields_)
+
+
+def _folders(names: tuple[str, ...], base: Path, origin: str, option: str) -> tuple[Path, ...]:
+    folders = tuple((base / name).resolve() for name in names)
+    missing = next((name for name, folder in zip(names, folders) if not folder.is_dir()), None)
+    if missing is not None:
+        raise OptionError(origin, option, f"{missing}: no such folder")
+    return folders
+
+
+def secrets_names(given: Mapping[str, Any], environ: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
+    """role -> the variables that hold a ``secrets`` entry's value, tried in turn (an ``!ENV`` tag's
+    names; the value itself is read later, exactly as set, by ``secrets_from_env``), or () for a
+    role given nothing. A value written in the file, or an ``!ENV`` list whose last item (its
+    default) is not null, is Invalid: it names the role, never the value. With ``environ``, a value
+    given without its tag (a config passed from Python, read by no file) is taken from the
+    environment variable that holds it, as MkDocs reads variables ("007" is 7), if one does."""
+    out = {}
+    for role, secret in given.items():
+        if isinstance(secret, FromEnv):
+            if secret.default is not None:
+                raise Invalid(
+                    f"{role}: the last item of an !ENV list is its default value, a secret written in mkdocs.yml: "
+                    f"end the list with null, {role}: {env_hint(role)}"
+                )
+            out[role] = secret.names
+            continue
+        if secret is None:
+            out[role] = ()
+            continue
+        value = secret.reveal()
+        name = next((n for n, v in sorted((environ or {}).items()) if v and _as_yaml_reads(v) == value), None)
+        if name is None:
+            raise Invalid(
+                f"{role}: a secret written in mkdocs.yml (not the value of any environment variable): give it "
+                f"through the environment, {role}: {env_hint(role)} (the last item of an !ENV list is a default "
+                "value: end the list with null)"
+            )
+        out[role] = (name,)
+    return out
+
+
+def _as_yaml_reads(text: str) -> str:
+    """An environment value as MkDocs' ``!ENV`` hands it over (YAML's implicit types), as text."""
+    import yaml
+
+    loader = yaml.SafeLoader("")
+    try:
+        tag = loader.resolve(yaml.ScalarNode, text, (True, False))
+        value = loader.construct_object(yaml.ScalarNode(tag, text))
+    except Exception:  # noqa: BLE001 - not a YAML scalar: the text itself
+        value = text
+    finally:
+        loader.dispose()
+    return "" if value is None else str(value)
+
+
+def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
+    """Settings with the command line's options over them (flows_dir, disable and the globs add up)."""
+    try:
+        given = checked({k: v for k, v in values.items() if v is not None}, CLI, "")
+    except OptionError as exc:
+        option = OPTION[exc.option]
+        raise OptionError("", option.flag or "--" + option.name.replace("_", "-"), exc.problem) from None
+    fields_: dict[str, Any] = {}
+    if "version" in given:
+        fields_["version"] = given["version"]
+    if "fail_on" in given:
+        fields_["fail_on"] = given["fail_on"]
+    if "force_exclude" in given:
+        fields_["force_exclude"] = given["force_exclude"]
+    if "flows_dir" in given:
+        fields_["flows_dirs"] = settings.flows_dirs + _folders(given["flows_dir"], Path.cwd(), "", "--flows-dir")
+    if "disable" in given:
+        fields_["disable"] = settings.disable | given["disable"]
+    if "exclude" in given:
+        fields_["exclude"] = given["exclude"]
+    if "extend_exclude" in given:
+        fields_["extend_exclude"] = settings.extend_exclude + given["extend_exclude"]
+    return replace(settings, **fields_)
+
+
+# ------------------------------------------------------------------ the files
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.oo-jwt] table, from ``start`` up to the repository's
+    root (the folder holding .git) or the file system's, as ruff finds its configuration."""
+    folder = start.resolve()
+    while True:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and _has_section(candidate):
+            return candidate
+        if (folder / ".git").exists() or folder.parent == folder:
+            return None
+        folder = folder.parent
+
+
+def _has_section(path: Path) -> bool:
+    try:
+        return b"oo-jwt" in path.read_bytes()
+    except OSError:
+        return False
 
 
 def load_pyproject(path: Path) -> Settings:
@@ -203,62 +445,46 @@ def load_pyproject(path: Path) -> Settings:
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: [tool] must be a table")
     section = tool.get("oo-jwt", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [tool.oo-jwt] must be a table")
-    return from_mapping(section, path.parent, f"{path} [tool.oo-jwt]")
+    origin = f"{path} [tool.oo-jwt]"
+    return settings_from(checked(section, PYPROJECT, origin), path.parent, origin)
 
 
-@dataclass(frozen=True)
-class EnvRef:
-    """An ``!ENV`` tag as written in mkdocs.yml: the variable names, and the default value (MkDocs
-    reads a list's last item as a default value, not as a name: hence ``!ENV [A, B, null]``)."""
-
-    names: tuple[str, ...]
-    default: Any = None
-
-
-def mkdocs_yaml_loader():
-    """A YAML loader that reads mkdocs.yml like MkDocs does, but keeps ``!ENV`` tags as written
-    (and ignores ``!relative`` and ``!!python/...`` tags: nothing is imported or resolved)."""
+def read_mkdocs_yml(path: Path) -> dict:
+    """mkdocs.yml as a build reads it: MkDocs' own YAML loader (``!ENV`` read from the environment,
+    ``INHERIT:`` followed and merged), except that Python tags are not run."""
     import yaml
+    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
 
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def env(loader, node):
-        if isinstance(node, yaml.ScalarNode):
-            return EnvRef((str(loader.construct_scalar(node)),))
-        if isinstance(node, yaml.SequenceNode):
-            items = node.value
-            default = loader.construct_object(items[-1], deep=True) if len(items) > 1 else None
-            names = items[:-1] if len(items) > 1 else items
-            return EnvRef(tuple(str(loader.construct_scalar(n)) for n in names), default)
-        raise yaml.constructor.ConstructorError(None, None, "!ENV expects a name or a list", node.start_mark)
-
-    Loader.add_constructor("!ENV", env)
-    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return Loader
-
-
-def load_mkdocs_yml(path: Path) -> Settings:
-    import yaml
-
+    # MkDocs' loader on PyYAML's safe one: !ENV and INHERIT as in a build, but a !!python/... tag
+    # (which a build would run) is never run by a linter, here or in CI: it reads as nothing
+    loader = get_yaml_loader(yaml.SafeLoader)
+    loader.add_constructor("!ENV", _env_tag)  # as MkDocs reads it, with the names kept
+    loader.add_constructor("!relative", lambda loader, node: None)  # a page's folder: not ours to read
+    loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=mkdocs_yaml_loader())  # noqa: S506 - SafeLoader
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(path, "rb") as fd:
+            data = yaml_load(fd, loader)
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+    except (ConfigurationError, yaml.YAMLError) as exc:
+        mark = getattr(getattr(exc, "__context__", None), "problem_mark", None) or getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML") from None
+        raise ConfigError(f"{path}{where}: not a configuration MkDocs can read") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to read") from None
-    plugins = data.get("plugins") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a configuration MkDocs can read")
+    return data
+
+
+def plugin_section(data: dict, path: Path) -> dict:
+    """The oo-jwt plugin's options in a mkdocs.yml, without ``enabled`` (MkDocs' own option)."""
+    plugins = data.get("plugins")
     if plugins is not None and not isinstance(plugins, (list, dict)):
         raise ConfigError(f"{path}: plugins must be a list")
     section: Any = None
-    for item in plugins or []:
+    for item in plugins if isinstance(plugins, list) else []:
         if isinstance(item, dict) and "oo-jwt" in item:
             section = item["oo-jwt"] or {}
         elif item == "oo-jwt":
@@ -267,24 +493,22 @@ def load_mkdocs_yml(path: Path) -> Settings:
         section = plugins["oo-jwt"] or {}
     if section is None:
         raise ConfigError(f"{path}: no oo-jwt plugin in its plugins list")
-    settings = from_mapping(section, path.parent, f"{path} plugins.oo-jwt")
-    secrets = section.get("secrets")
-    if isinstance(secrets, Mapping):
-        merged = dict(settings.secret_env)
-        for role, value in secrets.items():
-            if role not in ROLES:
-                raise ConfigError(f"{path}: plugins.oo-jwt.secrets: unknown role {role!r}")
-            if isinstance(value, EnvRef) and value.default is None:
-                merged[role] = value.names
-            elif isinstance(value, EnvRef):  # !ENV [NAME, default]: the default is a literal value
-                raise ConfigError(
-                    f"{path}: plugins.oo-jwt.secrets.{role}: the last item of an !ENV list is a default "
-                    f"value, written in the file: end the list with null, as in !ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET, null]"
-                )
-            elif value:
-                raise ConfigError(
-                    f"{path}: plugins.oo-jwt.secrets.{role} is a literal value: "
-                    f"give it through the environment with !ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET]"
-                )
-        settings = replace(settings, secret_env=merged)
-    return settings
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path} plugins.oo-jwt: expected a table of options")
+    section = dict(section)
+    enabled = section.pop("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path} plugins.oo-jwt: enabled: expected true or false")
+    return section
+
+
+def load_mkdocs_yml(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    origin = f"{path} plugins.oo-jwt"
+    section = plugin_section(read_mkdocs_yml(path), path)
+    return settings_from(checked(section, MKDOCS, origin), path.parent, origin, environ)
+
+
+def markdown_extension_config() -> dict[str, list]:
+    """A Python-Markdown extension's ``config`` ({name: [default, doc]}) for the options a site
+    generator's config holds, as the MkDocs plugin's are: derived here, never written twice."""
+    return {o.name: [o.default, o.doc] for o in OPTIONS if MKDOCS in o.where}

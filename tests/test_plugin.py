@@ -336,7 +336,7 @@ def test_a_typo_in_a_secret_role_is_a_config_error(small_site, tmp_path):
     set_plugin_options(small_site, "      secrets:\n        inbx: !ENV [OO_JWT_SECRET, null]\n")
     result = mkdocs_build(small_site, tmp_path / "out", strict=False, OO_JWT_SECRET=DEMO_SECRET)
     assert result.returncode != 0
-    assert "Sub-option 'inbx': unknown option" in result.stderr
+    assert "option 'secrets': unknown role 'inbx' (the roles are: inbox, outbox, browser)" in result.stderr
     assert DEMO_SECRET not in result.stdout + result.stderr
 
 
@@ -344,10 +344,10 @@ def test_a_typo_in_a_secret_role_is_a_config_error(small_site, tmp_path):
     "options, message",
     [
         ("      disable: [no-such-rule]\n", "option 'disable': unknown rule id(s): no-such-rule"),
-        ("      mode: sign\n", "option 'mode': Expected one of"),
-        ("      fail_on: sometimes\n", "option 'fail_on': Expected one of"),
+        ("      mode: sign\n", "option 'mode': expected one of verify, regenerate, not 'sign'"),
+        ("      fail_on: sometimes\n", "option 'fail_on': expected one of error, warning, never, not 'sometimes'"),
         ("      version: not-a-version\n", "option 'version': cannot read version"),
-        ("      flows_dir: no-such-folder\n", "option 'flows_dir':"),
+        ("      flows_dir: no-such-folder\n", "option 'flows_dir': no-such-folder: no such folder"),
         ("      keep_claims: maybe\n", "option 'keep_claims':"),
         ("      max_samples_per_page: 0\n", "option 'max_samples_per_page': expected a positive whole number"),
         ("      max_page_bytes: big\n", "option 'max_page_bytes': expected a positive whole number"),
@@ -389,26 +389,25 @@ def test_regenerate_without_a_needed_role_secret_fails_once(tmp_path):
     assert "browser, outbox" in errors[0] and "OO_JWT_SECRET_OUTBOX" in errors[0]
 
 
-def test_a_literal_secret_gets_the_env_warning_and_is_never_shown(small_site, tmp_path):
+def test_a_literal_secret_is_a_configuration_error_that_never_shows_it(small_site, tmp_path):
+    """A secret written in mkdocs.yml (under version control) stops the build, as it stops `oo-jwt
+    check --config mkdocs.yml`: one line naming the role and the !ENV form, never the value; even
+    when the environment happens to hold the same value."""
     literal = "a-literal-secret-written-in-mkdocs-yml-0123456789"
     set_plugin_options(small_site, f"      mode: verify\n      secrets:\n        inbox: {literal}\n")
-    result = mkdocs_build(small_site, tmp_path / "out", strict=False)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert re.search(r"WARNING .*secrets\.inbox is written in mkdocs\.yml.*!ENV \[OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null\]", output)
-    assert literal not in output
-    for path in (tmp_path / "out").rglob("*"):
-        if path.is_file():
-            assert literal.encode() not in path.read_bytes()
-    strict = mkdocs_build(small_site, tmp_path / "out2")
-    assert strict.returncode != 0 and "configuration warnings in 'strict' mode" in strict.stdout + strict.stderr
+    for env in ({}, {"OO_JWT_SECRET": literal}):
+        result = mkdocs_build(small_site, tmp_path / "out", strict=False, **env)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and "Aborted with a configuration error" in output
+        assert re.search(r"option 'secrets': inbox: a secret written in mkdocs\.yml .*!ENV \[OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null\]", output)
+        assert literal not in output
 
 
 def test_an_env_list_without_null_is_a_literal_default(small_site, tmp_path):
     set_plugin_options(small_site, "      secrets:\n        inbox: !ENV [OO_JWT_SECRET_INBOX, OO_JWT_SECRET]\n")
     result = mkdocs_build(small_site, tmp_path / "out", strict=False, OO_JWT_SECRET=DEMO_SECRET)
-    assert result.returncode == 0, result.stderr
-    assert "the last item of an !ENV list is its default value" in result.stderr
+    assert result.returncode != 0
+    assert "inbox: the last item of an !ENV list is its default value" in result.stderr
 
 
 def test_without_secrets_option_the_command_variables_are_read(small_site, tmp_path):
@@ -462,6 +461,8 @@ def test_two_builds_with_one_plugin_instance_give_the_same_summary(site, env, tm
 def test_secrets_of_an_inherited_config_are_read_from_the_parent_env_tags(tmp_path, monkeypatch):
     from mkdocs.config import load_config
 
+    from mkdocs_oo_jwt.settings import secrets_from_env
+
     for var in SECRET_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DOCS_INBOX_KEY", "007")  # MkDocs' !ENV alone would read the int 7
@@ -474,26 +475,26 @@ def test_secrets_of_an_inherited_config_are_read_from_the_parent_env_tags(tmp_pa
     (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\n", encoding="utf-8")
     config = load_config(str(tmp_path / "mkdocs.yml"))
     plugin = config.plugins["oo-jwt"]
-    secrets = plugin._plan.resolve(os.environ)
+    secrets = secrets_from_env(plugin._settings)
     assert secrets["inbox"].reveal() == "007" and secrets["inbox"].source == "DOCS_INBOX_KEY"
     assert "outbox" not in secrets
-    assert plugin._plan.warnings == []
-    assert "007" not in repr(plugin.config) and "007" not in repr(dict(config))
+    assert "007" not in repr(plugin.config) and "007" not in repr(dict(config)) and "007" not in repr(plugin._settings)
 
 
-def test_without_the_file_the_value_is_compared_with_the_environment():
-    from mkdocs_oo_jwt.plugin import _plan_secrets
-    from mkdocs_oo_jwt.settings import Secret
+def test_without_a_file_a_value_is_taken_from_the_variable_that_holds_it():
+    """A config given from Python (no mkdocs.yml to read the !ENV tags in): a value counts as the
+    environment's only if a variable holds it, as MkDocs reads variables."""
+    from mkdocs_oo_jwt.settings import Invalid, Secret, secrets_names
 
-    environ = {"MY_SECRET": "from-the-environment-0123456789abcdef"}
-    validated = {"inbox": Secret("from-the-environment-0123456789abcdef", "mkdocs.yml"), "outbox": Secret("hunter2-in-mkdocs-yml", "mkdocs.yml")}
-    plan = _plan_secrets({"inbox": "x", "outbox": "y"}, validated, None, environ)
-    secrets = plan.resolve({})
-    assert secrets["inbox"].source == "MY_SECRET"
-    assert secrets["outbox"].reveal() == "hunter2-in-mkdocs-yml"
-    assert len(plan.warnings) == 1 and "secrets.outbox is written in mkdocs.yml" in plan.warnings[0]
-    assert "hunter2" not in plan.warnings[0]
-    assert "browser" not in secrets  # OO_JWT_SECRET_BROWSER / OO_JWT_SECRET: not set here
+    environ = {"MY_SECRET": "from-the-environment-0123456789abcdef", "DIGITS": "007"}
+    assert secrets_names({"inbox": Secret("from-the-environment-0123456789abcdef", "mkdocs.yml"),
+                          "outbox": Secret("7", "mkdocs.yml"), "browser": None}, environ) == {
+        "inbox": ("MY_SECRET",), "outbox": ("DIGITS",), "browser": ()}
+    with pytest.raises(Invalid) as raised:
+        secrets_names({"outbox": Secret("hunter2-in-mkdocs-yml", "mkdocs.yml")}, environ)
+    assert "outbox: a secret written in mkdocs.yml" in str(raised.value) and "hunter2" not in str(raised.value)
+    with pytest.raises(Invalid):  # read from a file (no environ to compare with): written there
+        secrets_names({"inbox": Secret("from-the-environment-0123456789abcdef", "mkdocs.yml")}, None)
 
 
 # ---------------------------------------------------------------------------------------------

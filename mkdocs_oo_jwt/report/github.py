@@ -7,7 +7,7 @@ percent-encoded; in property values ``:`` and ``,`` are encoded as well.
 from __future__ import annotations
 
 from ..model import Finding, RunResult, Severity
-from ._common import forward_slashes, summary_line
+from .common import forward_slashes, summary_line
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import Finding, RunResult, Severity
-from ._common import NOTICE_LABEL
+from .common import NOTICE_LABEL
 
 NAME = "oo-jwt"
 

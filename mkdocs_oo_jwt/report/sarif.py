@@ -10,7 +10,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalog import RULES
 from ..model import Finding, RunResult
-from ._common import SARIF_LEVEL, forward_slashes
+from .common import SARIF_LEVEL, forward_slashes
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "oo-jwt"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import RunResult, Severity
-from ._common import NOTICE_LABEL, summary_line
+from .common import NOTICE_LABEL, summary_line
 
 _COLOR = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[34m"}
 _RESET = "\x1b[0m"

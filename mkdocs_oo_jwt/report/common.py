@@ -11,17 +11,17 @@ NOTICE_LABEL = {Severity.INFO: "note", Severity.WARNING: "warning", Severity.ERR
 SARIF_LEVEL = {Severity.INFO: "note", Severity.WARNING: "warning", Severity.ERROR: "error"}
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def summary_line(result: RunResult) -> str:
     """``3 errors, 1 warning, 2 infos in 5 pages`` or ``no problems in 5 pages``."""
-    pages = _plural(len(result.pages), "page")
+    pages = plural(len(result.pages), "page")
     if not result.findings:
         return f"no problems in {pages}"
     counts = ", ".join(
-        _plural(result.count(sev), word)
+        plural(result.count(sev), word)
         for sev, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info"))
     )
     return f"{counts} in {pages}"
