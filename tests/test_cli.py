@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import jwt
@@ -159,3 +160,45 @@ def test_a_user_flow_is_checked_like_a_bundled_one(tmp_path, capsys, monkeypatch
     (flows / "bad.json").write_text('{"$id": "https://docs.example/flows/bad.json", "$ref": "https://elsewhere.example/s.json"}')
     code, _, err = run(capsys, "--flows-dir", str(flows), str(page))
     assert code == 2 and "never fetched" in err and "elsewhere.example" in err
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "a.md").write_text("# A\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mkdocs_oo_jwt", "check", "--no-cache", "a.md"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "no problems in 1 page\n", "")
+
+
+@pytest.mark.parametrize("env, color", [({}, True), ({"NO_COLOR": "1"}, False), ({"NO_COLOR": ""}, True)],
+                         ids=["terminal", "NO_COLOR", "NO_COLOR-empty"])
+def test_no_color_on_a_terminal(env, color, tmp_path, monkeypatch, capsys):
+    """NO_COLOR (set and not empty) turns the colours off on a terminal; FORCE_COLOR turns them on anywhere."""
+    from mkdocs_oo_jwt.cli import main
+
+    page = tmp_path / "a.md"
+    page.write_text('# Conversion\n\n```json\n{\n    "filetype": "docx",\n    "key": "k",\n    "outputtype": 7,\n    "url": "u"\n}\n```\n',
+                    encoding="utf-8")
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["check", "--no-cache", str(page)]) == 1
+    assert ("\x1b[" in capsys.readouterr().out) is color
+
+
+def test_force_color_when_not_a_terminal(tmp_path, monkeypatch, capsys):
+    from mkdocs_oo_jwt.cli import main
+
+    page = tmp_path / "a.md"
+    page.write_text('# Conversion\n\n```json\n{\n    "filetype": "docx",\n    "key": "k",\n    "outputtype": 7,\n    "url": "u"\n}\n```\n',
+                    encoding="utf-8")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert main(["check", "--no-cache", str(page)]) == 1
+    assert "\x1b[" in capsys.readouterr().out
+    assert main(["check", "--no-cache", "--color", "never", str(page)]) == 1
+    assert "\x1b[" not in capsys.readouterr().out
