@@ -50,6 +50,7 @@ URL_WORD_FACTOR = 0.5
 FOREIGN_KEY_FACTOR = -1.0
 MISSING_KEY_FACTOR = -0.25
 TRANSPORT_FITS, TRANSPORT_DIFFERS = 1.0, -2.0
+ELSEWHERE = -4.0  # a request to a path none of the flow's endpoints (a certain match decides before)
 CERTAIN = ("directive", "call", "request", "front matter")
 MAX_TOKEN_READ = 65536  # a longer token (over any max_token_bytes worth setting) is not read for its keys
 
@@ -220,7 +221,7 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     _context(tally, vocabulary, example, tokens, where)
     response = example is not None and (example.response or not tokens and _response_shaped(example, vocabulary))
     keys = {} if response else _keys(example, tokens)
-    candidates = [f for f in flows.flows.values() if _eligible(f, example, response, keys, tally, vocabulary.key_weight)]
+    candidates = [f for f in flows.flows.values() if _eligible(f, example, response, keys, tally, vocabulary.key_weight, tokens)]
     if keys:
         _payload(tally, candidates, vocabulary, keys, example)
     if not response:
@@ -364,7 +365,13 @@ def _transport(tally: _Tally, flows: list[Flow], example: Example | None, tokens
             places.add("body")
     if example is not None and example.wrapped:
         places.add("header")
+    paths = [request_path_host(r)[0] for r in _requests(example, tokens)]
     for flow in flows:
+        # a request sent to a path that is none of the flow's endpoints is another API's (an
+        # opaque token, not signed over the request, is carried to any path)
+        for path in paths if flow.endpoints and not flow.opaque else ():
+            if path.strip("/"):
+                tally.add(flow.id, "request", f"sent to {path!r}, none of its endpoints", ELSEWHERE)
         # the method of the request a token signs; an opaque token (Workspace) signs nothing and
         # is then carried by requests of any method
         for method in methods if not flow.opaque else ():
@@ -376,7 +383,8 @@ def _transport(tally: _Tally, flows: list[Flow], example: Example | None, tokens
 
 
 def _eligible(
-    flow: Flow, example: Example | None, response: bool, keys: dict[str, Any], tally: _Tally, known: dict
+    flow: Flow, example: Example | None, response: bool, keys: dict[str, Any], tally: _Tally, known: dict,
+    tokens: tuple[Token, ...] = (),
 ) -> bool:
     """Can the group be this flow at all? Something must speak for it besides the transport: the
     text above, or the payload's keys. The flow must know one of the payload's keys, and at least
@@ -390,7 +398,11 @@ def _eligible(
     shared = sum(1 for key in keys if key in flow.known_keys)
     if flow.id in tally.spoken:  # the text names it: keys no flow knows say nothing
         return shared > 0 and shared * 2 >= sum(1 for key in keys if key in known)
-    return shared > 0 and shared * 2 >= len(keys)  # the keys alone: they must be mostly the flow's
+    # the keys alone: they must be mostly the flow's and, for an example that is nothing else (no
+    # token, no request: maybe a fragment), hold one it requires (its core: a conversion's
+    # outputtype, not only the title any API has)
+    core = not flow.required_keys or not flow.required_keys.isdisjoint(keys) or tokens or (example is not None and example.request is not None)
+    return shared > 0 and shared * 2 >= len(keys) and bool(core)
 
 
 def closest(attribution: Attribution) -> str:

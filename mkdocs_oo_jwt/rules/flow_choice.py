@@ -40,10 +40,12 @@ def check(ctx: PageCheck):
 
 
 def _keys_belong(ctx: PageCheck, example: Example, attribution: Attribution) -> bool:
-    """Every key of the example is a key of some flow, and they speak for one at least half as
-    much as a choice needs (``{"c": "infoo"}`` is a command's or a method's: say which)."""
+    """Every key of the example is a key of some flow, the closest flow knows two of them at least
+    (one key, such as a title, is any API's), and they speak for it at least half as much as a
+    choice needs."""
     params = example.params
-    if not isinstance(params, dict) or not params or attribution.best is None:
+    if not isinstance(params, dict) or attribution.best is None or attribution.best[1] < THRESHOLD / 2:
         return False
+    closest_flow = ctx.flows.get(attribution.best[0])
     known = ctx.flows.vocabulary.key_weight
-    return all(key in known for key in params) and attribution.best[1] >= THRESHOLD / 2
+    return all(key in known for key in params) and sum(key in closest_flow.known_keys for key in params) >= 2
