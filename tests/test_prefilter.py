@@ -4,6 +4,7 @@ checked (a page ruled out by mistake would be a silent hole in the check)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -62,14 +63,19 @@ def test_a_request_to_an_endpoint_is_checked_with_no_other_mark(tmp_path, path):
     [
         "See [the builder](https://api.onlyoffice.com/docbuilder/basic) and run `docbuilder.jar`.\n",
         "![result](/assets/images/docbuilder/result.png)\n",
-        REQUEST.format(path="/converter-old"),
-        REQUEST.format(path="/ConvertService.ashx.bak"),
         "A token is a string; the Authorization header carries a JWT.\n",
         "```js\nconst json = JSON.stringify(config);\n```\n",
     ],
 )
 def test_a_page_that_cannot_hold_a_sample_is_not_parsed(tmp_path, text):
     assert run(tmp_path, {"a.md": "# Page\n\n" + text}) == ([], [])
+
+
+@pytest.mark.parametrize("path", ["/converter-old", "/ConvertService.ashx.bak"])
+def test_a_request_to_another_path_is_parsed_as_an_http_message(tmp_path, path):
+    """No endpoint of a flow, but an HTTP message: parsed; its body's keys still say conversion
+    (against the path), and it lacks the url."""
+    assert run(tmp_path, {"a.md": "# Page\n\n" + REQUEST.format(path=path)}) == ([("a.md", "schema", 11)], ["a.md"])
 
 
 @pytest.mark.parametrize(
@@ -131,3 +137,62 @@ def test_a_run_from_a_program_with_threads_checks_in_process_with_the_same_findi
     with_threads = run(threads=True)
     assert not mark.exists()
     assert [f.rule for f in with_threads.findings] == [f.rule for f in alone.findings] == ["schema"] * 40
+
+
+# ------------------------------------------------------------------ the prefilter changes no finding
+
+PAGES = Path(__file__).parent / "pages"
+
+# what no earlier mark caught: examples the full check attributes on pages with no token, no json
+# fence, no directive and no endpoint
+HOLES = {
+    "unlabelled.md": (
+        "# Converting\n\n## Request to convert the document\n\n```\n"
+        '{\n    "filetype": "docx",\n    "key": "k",\n    "outputtype": 7,\n    "url": "https://example.com/a.docx"\n}\n```\n'
+    ),
+    "indented.md": (
+        "# Commands\n\nThe command service takes:\n\n"
+        '    {\n        "c": "infoo",\n        "key": "k"\n    }\n'
+    ),
+    "http-callback.md": (
+        "# Callback\n\n```http\nPOST /url-to-callback.ashx HTTP/1.1\nHost: example.com\n\n"
+        '{\n    "key": "k",\n    "status": 5\n}\n```\n'
+    ),
+    "python-callback.md": (
+        "# Testing the handler\n\n```python\nimport requests\n\nrequests.post(\"https://example.com/track\", "
+        'json={"key": "k", "status": 5, "url": "https://example.com/a.docx"})\n```\n'
+    ),
+    "curl-callback.md": (
+        "# Testing the handler\n\n```bash\ncurl -X POST https://example.com/track "
+        "-d '{\"key\": \"k\", \"status\": 5}'\n```\n"
+    ),
+    "api-key.md": (
+        "# Another API\n\n```\nGET /api/2.0/people/@self.json HTTP/1.1\nAuthorization: sdjhfskjdhkqy739459234\n```\n"
+    ),
+}
+
+
+def _findings(paths: list[str], prefilter: bool) -> list[tuple]:
+    mp = pytest.MonkeyPatch()
+    if not prefilter:
+        mp.setattr(pipeline, "may_hold_samples", lambda data, flows: True)
+    try:
+        result = check_paths(paths, Settings(), environ={"OO_JWT_SECRET": "oo-jwt-test-secret-0123456789abcdef"}, jobs=1)
+    finally:
+        mp.undo()
+    return [(f.path, f.location, f.rule, f.severity, f.pointer, f.flow, f.message) for f in result.findings]
+
+
+def test_the_prefilter_never_changes_a_finding(tmp_path_factory):
+    """Every golden page (seeds, rules, real-world, generalisation...) and the pages that no mark
+    caught before: the same findings, finding for finding, with the prefilter and without."""
+    tmp_path = tmp_path_factory.mktemp("p")  # a folder whose name says nothing (a page's place is evidence)
+    for name, text in HOLES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    paths = sorted(str(p) for p in PAGES.rglob("*.md")) + sorted(str(tmp_path / name) for name in HOLES)
+    without = _findings(paths, prefilter=False)
+    assert _findings(paths, prefilter=True) == without
+    found = {(Path(f[0]).name, f[2], f[5]) for f in without if Path(f[0]).parent == tmp_path}
+    assert found == {("unlabelled.md", "schema", "conversion"), ("indented.md", "schema", "command"),
+                     ("http-callback.md", "schema", "callback"), ("python-callback.md", "schema", "callback"),
+                     ("curl-callback.md", "schema", "callback")}, found

@@ -1,7 +1,9 @@
 """The token rules: form, algorithm, signature, weak secret, time claims, wrapper, payload.
 
 A token of no known flow is checked for form only, and its findings are at most info-level notes
-(docs often show a generic "what a JWT looks like" token). Tokens of an opaque flow (Workspace
+(docs often show a generic "what a JWT looks like" token); one found by its place (an
+Authorization header, a "token" key) that does not even look like a JWT is another API's
+credential, and not a sample. Tokens of an opaque flow (Workspace
 authentication) are not JWTs and are not checked.
 """
 
@@ -24,6 +26,8 @@ def check(ctx: PageCheck):
             continue
         if token.placeholder:
             continue  # filled at build time (mode: regenerate) or by `oo-jwt fix`
+        if flow is None and token.by_place and not token.text.startswith("eyJ"):
+            continue  # another API's credential (an API key in an Authorization header): not a sample JWT
         cap = Severity.INFO if flow is None else None
         if len(token.text) > ctx.settings.max_token_bytes:
             yield ctx.finding(

@@ -1,4 +1,11 @@
-"""A cheap look at a page's bytes: can it hold a sample at all? Only pages that can are parsed."""
+"""A cheap look at a page's bytes: can it hold a sample at all? Only pages that can are parsed.
+
+It must never skip a page on which the full check would find something (a test runs the golden
+pages with and without it and compares every finding). A sample comes from a JWT, a token key or
+placeholder, a directive, a JSON value in a code block, an HTTP message, a request to a flow's
+endpoint, or a request whose body holds the required key of a flow that has no endpoint (a
+callback's status): each has its mark below.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,19 @@ import re
 
 from ..flows import FlowRegistry
 
-# A page can hold a sample only if its bytes hold one of these marks (or a flow endpoint at the end
-# of a URL path). Each is one regular expression starting with a literal, which the regex engine
-# looks for as fast as ``bytes.find`` (a scan of a page for marks it does not hold is most of the
-# cost: most pages hold none).
+# Each mark is one regular expression starting with a literal, which the regex engine looks for as
+# fast as ``bytes.find`` (a scan of a page for marks it does not hold is most of the cost: most
+# pages hold none).
 _SAMPLE_MARKS = (
     re.compile(rb"eyJ"),  # a JWT
     re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
     re.compile(rb"json(?<=```json|~~~json)|json(?<=``` json)"),  # a json fence
+    re.compile(rb"(?:```|~~~)[^\n`]*+\r?\n[ \t>]*+[\[{]"),  # a fence whose first line opens a JSON value
+    re.compile(rb"\n[ \t]*+\r?\n(?: {4}|\t)[ \t]*+[\[{]"),  # an indented code block opening one
+    re.compile(rb"(?:```|~~~)[ \t]*+(?:http|https|rest)\b|HTTP/1\.[01]"),  # an HTTP message
 )
+_REQUEST_CALL = re.compile(rb"curl\b|(?:requests|httpx)\.\w+\(")  # a request written as code
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
@@ -23,4 +33,6 @@ def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
     for mark in _SAMPLE_MARKS:
         if mark.search(data):
             return True
-    return flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None
+    if flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None:
+        return True
+    return flows.body_key is not None and flows.body_key.search(data) is not None and _REQUEST_CALL.search(data) is not None
