@@ -152,6 +152,19 @@ def _strings(what: str) -> Callable[[Any], tuple[str, ...]]:
     return check
 
 
+def _globs(value: Any) -> tuple[str, ...]:
+    """gitignore-style globs, each one pathspec can read (a bad one is said where it is written)."""
+    from pathspec import GitIgnoreSpec
+
+    globs = _strings("a list of globs")(value)
+    for glob in globs:
+        try:
+            GitIgnoreSpec.from_lines([glob])
+        except Exception as exc:  # noqa: BLE001 - GitIgnorePatternError (a ValueError) or re.error
+            raise Invalid(f"{glob!r} is not a gitignore-style glob ({exc})") from None
+    return globs
+
+
 def _rules(value: Any) -> frozenset[str]:
     names = _strings("a list of rule ids (see `oo-jwt rules`)")(value)
     rules = [r.strip() for item in names for r in item.split(",") if r.strip()]
@@ -250,9 +263,9 @@ OPTIONS: tuple[Option, ...] = (
     *(Option(name, f"a bound on the work one page can make (see README): {name}", frozenset({PYPROJECT, MKDOCS}),
              _positive, default=getattr(Settings(), name)) for name in LIMITS),
     Option("exclude", "gitignore-style globs of paths not to walk (replaces the defaults)", frozenset({PYPROJECT, CLI}),
-           _strings("a list of globs"), metavar="GLOB", repeat=True),
+           _globs, metavar="GLOB", repeat=True),
     Option("extend_exclude", "more globs of paths not to walk (added to exclude)", frozenset({PYPROJECT, CLI}),
-           _strings("a list of globs"), metavar="GLOB", repeat=True),
+           _globs, metavar="GLOB", repeat=True),
     Option("respect_gitignore", "skip what .gitignore files ignore", frozenset({PYPROJECT}), _flag, default=True),
     Option("force_exclude", "apply the excludes to paths given on the command line too (pre-commit)",
            frozenset({PYPROJECT, CLI}), _flag, default=False),

@@ -1,12 +1,11 @@
-"""Pages on disk: finding them under files and folders, reading one (bounded, a regular file only)
-into a ``Page``, and the findings about a page as a whole (it cannot be read; the checker failed)."""
+"""A page on disk: reading one (bounded, a regular file only) into a ``Page``, and the findings
+about a page as a whole (it cannot be read; the checker failed). Finding pages is ``walk``'s."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from stat import S_ISREG
-from typing import Iterable, Iterator
 
 from ..model import Finding, Location, Severity
 from ..page import Page, PageDecodeError
@@ -75,61 +74,4 @@ def decode_page(data: bytes, shown: str) -> Page | Finding:
         return page_problem(shown, str(exc), exc.line, exc.column)
 
 
-def discover(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(file, path as reported) for every page under the given files and folders, sorted.
-
-    Plain strings (a run over ten thousand pages should not pay for path objects); hidden folders
-    are skipped and symbolic links to folders are not followed (no loops)."""
-    for file, shown, _ in discover_entries(paths):
-        yield file, shown
-
-
-def discover_entries(paths: Iterable[str]) -> Iterator[tuple[str, str, os.DirEntry | None]]:
-    """``discover`` with each page's directory entry (None for a file given by name), whose
-    ``stat()`` costs less than a ``stat`` of the path. Order as ``os.walk`` top-down with sorted
-    names: a folder's pages, then each subfolder's; a folder that cannot be listed is skipped."""
-    for given in paths:
-        if os.path.isdir(given):
-            prefix = given if given.endswith(os.sep) else given + os.sep  # how os.walk joins
-            shown_base = "" if given in (".", "./") else given.rstrip("/" + os.sep).replace(os.sep, "/") + "/"
-            yield from _walk(prefix, shown_base)
-        else:
-            yield given, given, None
-
-
-def _walk(folder: str, shown: str) -> Iterator[tuple[str, str, os.DirEntry]]:
-    todo = [(folder, shown)]  # folders still to list, the next one last (no generator per level)
-    while todo:
-        folder, shown = todo.pop()
-        pages, subfolders = [], []
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if _is_dir(entry):  # a link to a folder is neither walked nor a page
-                        if not entry.name.startswith(".") and not entry.is_symlink():
-                            subfolders.append(entry.name)
-                    elif entry.name.lower().endswith(PAGE_SUFFIXES):
-                        pages.append(entry)
-        except OSError:
-            continue
-        pages.sort(key=_name)
-        for entry in pages:
-            yield folder + entry.name, shown + entry.name, entry
-        subfolders.sort(reverse=True)
-        todo += [(folder + name + os.sep, shown + name + "/") for name in subfolders]
-
-
-def page_stat(file: str, entry: os.DirEntry | None) -> os.stat_result:
-    """The stat of a page as ``discover_entries`` found it (from its directory entry if it has one)."""
-    return entry.stat() if entry is not None else os.stat(file)
-
-
-def _is_dir(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:  # a link to itself: as os.walk, not a folder (and its read says why)
-        return False
-
-
-def _name(entry: os.DirEntry) -> str:
-    return entry.name
+# ------------------------------------------------------------------ the walk

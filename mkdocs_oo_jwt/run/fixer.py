@@ -25,7 +25,8 @@ from ..model import Finding, Fix, Notice, RunResult, Severity
 from ..page import Page
 from ..settings import Secret, Settings, secrets_from_env
 from .checking import run_notices
-from .files import discover, internal_error, read_page
+from .files import internal_error, read_page
+from .walk import discover
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -204,7 +205,7 @@ def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=Non
     files: list[FileFix] = []
     result = RunResult()
     unsigned: set[str] = set()
-    for file, shown in discover(paths):
+    for file, shown in discover(paths, settings):
         result.pages.append(shown)
         done = fix_file(Path(file), shown, settings, flows, secrets, write)
         files.append(done)

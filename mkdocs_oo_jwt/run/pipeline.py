@@ -26,7 +26,8 @@ from .. import engine
 from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
 from ..settings import Secret, Settings
-from .files import decode_page, discover_entries, internal_error, page_stat, read_bytes
+from .files import decode_page, internal_error, read_bytes
+from .walk import discover_entries, page_stat
 from .forking import fork_is_safe
 from .prefilter import may_hold_samples
 from .stamps import stamp_of
@@ -66,7 +67,7 @@ def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], 
 
 def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
     """Look at every page from the ``start``-th on (the ones before are found, not read)."""
-    for index, (file, shown, entry) in enumerate(discover_entries(paths)):
+    for index, (file, shown, entry) in enumerate(discover_entries(paths, _RUN[0])):  # type: ignore[index]
         if index >= start:
             yield _look(index, file, shown, entry)
 
