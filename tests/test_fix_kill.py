@@ -100,7 +100,7 @@ def test_fix_killed_mid_run_leaves_every_page_whole(tmp_path, kill_after):
     before = {name: (os.stat(docs / name).st_ino, os.stat(docs / name).st_mtime_ns) for name in known}
     proc = subprocess.Popen([sys.executable, "-c", FIX, "fix", "docs"], cwd=tmp_path, env=child_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 120  # a hang guard: the kill comes 1-3 s after the start on a quiet machine
     try:
         while replaced(docs, before) < kill_after:
             assert proc.poll() is None, f"fix ended before the kill: {proc.stderr.read().decode()[-2000:]}"
@@ -111,7 +111,7 @@ def test_fix_killed_mid_run_leaves_every_page_whole(tmp_path, kill_after):
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.wait(timeout=30)
+        proc.wait(timeout=30)  # a hang guard: a killed process is reaped at once
         proc.stderr.close()
     assert still_running, "fix finished before it could be killed: nothing was tested"
     assert proc.returncode == -signal.SIGKILL
@@ -129,7 +129,8 @@ def test_fix_killed_mid_run_leaves_every_page_whole(tmp_path, kill_after):
     assert all(n.startswith(".") for n in left), f"temporary files left in plain sight: {left}"
     assert len(left) <= 1, f"more temporary files left than the one being written: {left}"
 
-    # a second run finishes the job, and the pages it finishes are exactly the expected ones
+    # a second run finishes the job, and the pages it finishes are exactly the expected ones (timeout:
+    # a hang guard, the run takes 3-5 s on a quiet machine)
     done = subprocess.run([sys.executable, "-c", FIX, "fix", "docs"], cwd=tmp_path, env=child_env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr[-2000:]

@@ -41,6 +41,7 @@ def mkdocs_build(config: Path, site: Path, *, strict: bool = True, **secrets: st
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(site)]
     if strict:
         cmd.insert(4, "--strict")
+    # timeout: a hang guard (a build takes 1-3 s on a quiet machine)
     return subprocess.run(cmd, capture_output=True, text=True, env=_env(**secrets), cwd=config.parent, timeout=300)
 
 
@@ -134,7 +135,7 @@ def test_the_secret_is_nowhere_in_the_site_or_the_output(regenerated):
 def test_the_secret_is_not_in_verbose_output(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "-v", "--strict", "-f", str(SITE / "mkdocs.yml"), "-d", str(tmp_path / "site")],
-        capture_output=True, text=True, env=_env(OO_JWT_SECRET=DEMO_SECRET), timeout=300,
+        capture_output=True, text=True, env=_env(OO_JWT_SECRET=DEMO_SECRET), timeout=300,  # a hang guard
     )
     assert result.returncode == 0, result.stderr
     assert "Config value 'plugins'" in result.stderr  # MkDocs' debug dump of the config was there
