@@ -104,8 +104,9 @@ class FlowRegistry:
             k.encode() for f in self.flows.values() if not f.endpoints and "POST" in f.methods
             for k in f.required_keys if sum(k in g.known_keys for g in self.flows.values()) <= 2
         })
-        self.body_key = (
-            re.compile(b"[\"'](?:" + b"|".join(map(re.escape, body_keys)) + b")[\"'][ \t]*+:") if body_keys else None
+        self.body_key = (  # each key literal first, then its quotes: as fast as bytes.find
+            re.compile(b"|".join(re.escape(k) + b"(?<=[\"']" + re.escape(k) + b")[\"'][ \t]*+:" for k in body_keys))
+            if body_keys else None
         )
         self._validators: dict[tuple, Any] = {}
         # the bundled schemas are checked by the test suite; a user's are checked on every load

@@ -21,11 +21,15 @@ _SAMPLE_MARKS = (
     re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
     re.compile(rb"json(?<=```json|~~~json)|json(?<=``` json)"),  # a json fence
-    re.compile(rb"(?:```|~~~)[^\n`]*+\r?\n[ \t>]*+[\[{]"),  # a fence whose first line opens a JSON value
+    re.compile(rb"```[^\n`]*+\r?\n[ \t>]*+[\[{]"),  # a fence whose first line opens a JSON value
+    re.compile(rb"~~~[^\n~]*+\r?\n[ \t>]*+[\[{]"),
     re.compile(rb"\n[ \t]*+\r?\n(?: {4}|\t)[ \t]*+[\[{]"),  # an indented code block opening one
-    re.compile(rb"(?:```|~~~)[ \t]*+(?:http|https|rest)\b|HTTP/1\.[01]"),  # an HTTP message
+    re.compile(rb"HTTP/1\.[01]"),  # an HTTP message: its request or status line, or an http fence
+    re.compile(rb"```[ \t]*+(?:https?|rest)\b"),
+    re.compile(rb"~~~[ \t]*+(?:https?|rest)\b"),
 )
-_REQUEST_CALL = re.compile(rb"curl\b|(?:requests|httpx)\.\w+\(")  # a request written as code
+# a request written as code (each literal first, as the marks above)
+_REQUEST_CALLS = (re.compile(rb"curl\b"), re.compile(rb"requests\.\w+\("), re.compile(rb"httpx\.\w+\("))
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
@@ -35,4 +39,6 @@ def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
             return True
     if flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None:
         return True
-    return flows.body_key is not None and flows.body_key.search(data) is not None and _REQUEST_CALL.search(data) is not None
+    if flows.body_key is None or flows.body_key.search(data) is None:
+        return False
+    return any(call.search(data) for call in _REQUEST_CALLS)
