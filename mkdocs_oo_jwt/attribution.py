@@ -19,7 +19,10 @@ example is a group of its own. The evidence, in the order it counts:
 - the transport: the request's HTTP method and the token's place (header, body, browser);
 - a flow's prior (editor-config over refreshFile, download over changes-download).
 
-The best flow is chosen if its score reaches ``THRESHOLD``; a runner-up closer than
+A request written as code (curl, Python) with no token and no flow's endpoint is another API's
+call: no flow's (the flows' requests are the Docs API's, at its endpoints; a callback is shown as
+the HTTP message the Document Server sends, not as code). The best flow is chosen if its score
+reaches ``THRESHOLD``; a runner-up closer than
 ``AMBIGUOUS_MARGIN`` is reported (``flow-ambiguous``). A flow is not chosen for an object unless it
 knows at least half of the object's keys (a server config under a "Conversion" heading, a
 response that shares a key); a response belongs only to a flow that documents one. An example
@@ -52,6 +55,7 @@ MISSING_KEY_FACTOR = -0.25
 TRANSPORT_FITS, TRANSPORT_DIFFERS = 1.0, -2.0
 ELSEWHERE = -4.0  # a request to a path none of the flow's endpoints (a certain match decides before)
 CERTAIN = ("directive", "call", "request", "front matter")
+CODE_REQUESTS = ("curl-body", "python-body")  # requests written as code (an HTTP message is shown, not run)
 MAX_TOKEN_READ = 65536  # a longer token (over any max_token_bytes worth setting) is not read for its keys
 
 
@@ -393,6 +397,8 @@ def _eligible(
     flow's; a response belongs only to a flow that documents one."""
     if example is not None and (not isinstance(example.params, dict) or response and not flow.response):
         return False
+    if example is not None and example.source in CODE_REQUESTS and not tokens:
+        return False  # a request in code, with no token, to no flow's endpoint: another API's call
     if not keys or not flow.known_keys:
         return flow.id in tally.spoken
     shared = sum(1 for key in keys if key in flow.known_keys)

@@ -98,16 +98,6 @@ class FlowRegistry:
         self.endpoint_at_end = (
             re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
         )
-        # what a request to a flow with no endpoint (a callback) must hold to be one: the quoted
-        # required keys of such flows that few flows know ("status", not "key")
-        body_keys = sorted({
-            k.encode() for f in self.flows.values() if not f.endpoints and "POST" in f.methods
-            for k in f.required_keys if sum(k in g.known_keys for g in self.flows.values()) <= 2
-        })
-        self.body_key = (  # each key literal first, then its quotes: as fast as bytes.find
-            re.compile(b"|".join(re.escape(k) + b"(?<=[\"']" + re.escape(k) + b")[\"'][ \t]*+:" for k in body_keys))
-            if body_keys else None
-        )
         self._validators: dict[tuple, Any] = {}
         # the bundled schemas are checked by the test suite; a user's are checked on every load
         self._check_schemas({sid: sp for sid, sp in schemas.items() if sp[1].parent != bundled})

@@ -2,9 +2,8 @@
 
 It must never skip a page on which the full check would find something (a test runs the golden
 pages with and without it and compares every finding). A sample comes from a JWT, a token key or
-placeholder, a directive, a JSON value in a code block, an HTTP message, a request to a flow's
-endpoint, or a request whose body holds the required key of a flow that has no endpoint (a
-callback's status): each has its mark below.
+placeholder, a directive, a JSON value in a code block, an HTTP message, or a request to a flow's
+endpoint (a request written as code with no token is a flow's only there): each has its mark.
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ _SAMPLE_MARKS = (
     re.compile(rb"```[ \t]*+(?:https?|rest)\b"),
     re.compile(rb"~~~[ \t]*+(?:https?|rest)\b"),
 )
-# a request written as code (each literal first, as the marks above)
-_REQUEST_CALLS = (re.compile(rb"curl\b"), re.compile(rb"requests\.\w+\("), re.compile(rb"httpx\.\w+\("))
 
 
 def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
@@ -37,8 +34,4 @@ def may_hold_samples(data: bytes, flows: FlowRegistry) -> bool:
     for mark in _SAMPLE_MARKS:
         if mark.search(data):
             return True
-    if flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None:
-        return True
-    if flows.body_key is None or flows.body_key.search(data) is None:
-        return False
-    return any(call.search(data) for call in _REQUEST_CALLS)
+    return flows.endpoint_at_end is not None and flows.endpoint_at_end.search(data) is not None
