@@ -152,7 +152,7 @@ def _try_repo(repo: Path, hook: str, cwd: Path, home: Path) -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(repo), hook, "--files", "docs/page.md", "--color", "never"],
         cwd=cwd, env=_env(OO_JWT_SECRET=SECRET, PRE_COMMIT_HOME=str(home)), capture_output=True, text=True,
-        timeout=900,
+        timeout=900,  # a hang guard: the four runs of the test take 50 s together on a quiet machine
     )
     output = done.stdout + done.stderr
     assert SECRET not in output, "the secret was printed"
