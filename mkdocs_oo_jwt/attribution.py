@@ -54,7 +54,6 @@ FOREIGN_KEY_FACTOR = -1.0
 MISSING_KEY_FACTOR = -0.25
 TRANSPORT_FITS, TRANSPORT_DIFFERS = 1.0, -2.0
 ELSEWHERE = -4.0  # a request to a path none of the flow's endpoints (a certain match decides before)
-CERTAIN = ("directive", "call", "request", "front matter")
 CODE_REQUESTS = ("curl-body", "python-body")  # requests written as code (an HTTP message is shown, not run)
 MAX_TOKEN_READ = 65536  # a longer token (over any max_token_bytes worth setting) is not read for its keys
 
@@ -62,7 +61,8 @@ MAX_TOKEN_READ = 65536  # a longer token (over any max_token_bytes worth setting
 @dataclass(frozen=True)
 class Evidence:
     flow: str
-    kind: str  # one of CERTAIN, or name, word, key, foreign key, missing key, url word, method, transport, prior
+    kind: str  # certain: directive, call, request, front matter; scored: name, word, key, foreign key,
+    # missing key, url word, method, transport, request (to another path), prior
     what: str  # what was seen, as a writer would look for it
     weight: float  # math.inf for certain evidence
 
@@ -70,7 +70,7 @@ class Evidence:
 @dataclass(frozen=True)
 class Attribution:
     flow: Flow | None
-    decided_by: str  # a CERTAIN kind, "evidence", or "" (no flow)
+    decided_by: str  # a certain kind (directive, call, request, front matter), "evidence", or "" (no flow)
     scores: tuple[tuple[str, float], ...] = ()  # the flows that could be chosen, best first
     evidence: tuple[Evidence, ...] = ()
     fragment: bool = False  # only the example's own keys speak for the flow

@@ -28,7 +28,7 @@ def _settings_options(command, *, walks: bool = True) -> None:
         if CLI not in option.where or (not walks and option.name in WALK_OPTIONS):
             continue
         flag = option.flag or "--" + option.name.replace("_", "-")
-        if option.check is bool or option.default is False:
+        if isinstance(option.default, bool):  # a switch: --force-exclude
             command.add_argument(flag, dest=option.name, action="store_true", default=None, help=option.doc)
         else:
             command.add_argument(flag, dest=option.name, action="append" if option.repeat else "store",

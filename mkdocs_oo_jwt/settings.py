@@ -437,10 +437,18 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _has_section(path: Path) -> bool:
+    """Does it hold a [tool.oo-jwt] table (not only a dependency on mkdocs-oo-jwt)? A file that
+    cannot be read as TOML counts, so that the reader says what is wrong with it."""
+    import tomllib
+
     try:
-        return b"oo-jwt" in path.read_bytes()
-    except OSError:
-        return False
+        data = path.read_bytes()
+        if b"oo-jwt" not in data:
+            return False
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return True
+    return isinstance(tool, dict) and "oo-jwt" in tool
 
 
 def load_pyproject(path: Path) -> Settings:

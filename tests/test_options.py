@@ -219,7 +219,8 @@ def test_pyproject_is_found_from_a_subfolder_up_to_the_repository_root(tmp_path)
     (repo / ".git").mkdir(parents=True)
     (repo / "pyproject.toml").write_text("[tool.oo-jwt]\nfail_on = \"warning\"\n", encoding="utf-8")
     (repo / "docs" / "api").mkdir(parents=True)
-    (repo / "docs" / "pyproject.toml").write_text("[project]\nname = \"not-ours\"\n", encoding="utf-8")
+    (repo / "docs" / "pyproject.toml").write_text(  # it names the tool, but has no table of its options
+        "[project]\nname = \"not-ours\"\ndependencies = [\"mkdocs-oo-jwt\"]\n", encoding="utf-8")
     assert find_pyproject(repo / "docs" / "api") == repo / "pyproject.toml"  # the nearest with [tool.oo-jwt]
     (tmp_path / "pyproject.toml").write_text("[tool.oo-jwt]\nfail_on = \"never\"\n", encoding="utf-8")
     (repo / "pyproject.toml").write_text("[project]\nname = \"x\"\n", encoding="utf-8")
