@@ -38,6 +38,8 @@ class JsScanner:
 
     def scan(self) -> None:
         text = self.s.source
+        if "token" not in text and "\\" not in text:
+            return  # no object here can have a token property (a key written with escapes has a backslash)
         data = text.encode("utf-8")
         tree, shift = parser(self.grammar).parse(data), 0
         if tree.root_node.has_error and text.lstrip()[:1] in ("{", "["):

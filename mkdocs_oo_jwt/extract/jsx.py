@@ -33,9 +33,9 @@ _COMPONENT = re.compile(r"</?[A-Z]")  # JSX components are capitalised; HTML tag
 
 
 def _component(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    if state.is_code_block(start_line):
-        return False
     start = state.bMarks[start_line] + state.tShift[start_line]
+    if not state.src.startswith("<", start) or state.is_code_block(start_line):
+        return False  # tried at every line: the cheapest test first
     line = state.src[start : state.eMarks[start_line]]
     if not _COMPONENT.match(line) or not _TAG.match(line) or line.rstrip().endswith("/>"):
         return False

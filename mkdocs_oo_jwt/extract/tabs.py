@@ -16,9 +16,9 @@ MARKERS = ("===!", "===+", "===")
 
 
 def _tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    if is_code_block(state, start_line):
-        return False
     start = state.bMarks[start_line] + state.tShift[start_line]
+    if not state.src.startswith("===", start) or is_code_block(state, start_line):
+        return False  # tried at every line: the cheapest test first
     maximum = state.eMarks[start_line]
     line = state.src[start:maximum]
     marker = next((m for m in MARKERS if line.startswith(m)), None)
