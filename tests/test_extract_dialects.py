@@ -601,3 +601,29 @@ def test_fix_rewrites_a_table_token(tmp_path, monkeypatch, capsys):
     before, after, out = fixed(tmp_path, monkeypatch, capsys, markdown, crlf=True, bom=True)
     assert "fixed page.md: 1 token" in out  # the first row's example is partial: not signed over
     only_token_changed(before, after, stale, sign(INSERT_IMAGE))
+
+
+@pytest.mark.parametrize("key", ["'\\x74oken'", '"tok\\u0065n"'])
+def test_a_js_token_key_written_with_escapes_is_still_read(key):
+    # a JS block is looked at only if it can hold a token property: an escaped key has no "token" in it
+    page, found, _ = read(f"""\
+        ```js
+        docEditor.insertImage({{
+            c: "add",
+            {key}: "eyJhbGciOiJIUzI1NiJ9.e30.x"
+        }});
+        ```
+    """)
+    (example,) = found.examples
+    assert example.value == {"c": "add"} and example.flow_hint == "insertImage"
+    (token,) = found.tokens
+    assert token.place == "property" and at(page, token.span) == (4, len(key) + 8)
+
+
+def test_a_js_block_with_no_token_gives_no_sample():
+    _, found, _ = read("""\
+        ```js
+        docEditor.insertImage({c: "add", url: "https://example.com/image.png"});
+        ```
+    """)
+    assert found.examples == [] and found.tokens == []
