@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 import json
 import re
 import sys
@@ -408,11 +409,106 @@ def test_junit_info_only_page_passes():
 
 
 def test_junit_survives_characters_xml_cannot_hold():
-    root = _junit(RunResult(findings=[_one(message="bad \x00\x1b byte")], pages=["a.md"]))
+    # shown as escapes, not dropped: XML 1.0 has no way to hold NUL or ESC
+    root = _junit(RunResult(findings=[_one(message="bad \x00\x1b byte \ufffe")], pages=["a.md"]))
     failure = root.find("testsuite/testcase/failure")
-    assert failure.get("message") == "bad \ufffd\ufffd byte"
+    assert failure.get("message") == "bad \\x00\\x1b byte \\ufffe"
 
 
 def test_junit_empty_run():
     root = _junit(RunResult())
     assert root.get("tests") == "0" and root.get("failures") == "0"
+
+
+# ---------------------------------------------------------------- what any output can carry
+
+# A page named with the byte 0xFF (as Python holds it: surrogateescape), a message quoting an
+# example's lone "\ud800", Cyrillic, an ESC sequence and a bidi override.
+HOSTILE = RunResult(
+    findings=[_one(path="docs/p\udcffage.md", message="key '\ud800' \u043a\u043b\u044e\u0447 \x1b[2J \u202eevil",
+                   pointer="/\ud800", flow="callback")],
+    notices=[Notice(Severity.WARNING, "note \udcfe \u2028 \u043a")],
+    pages=["docs/p\udcffage.md"],
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit"])
+def test_machine_formats_are_ascii_whatever_they_hold(fmt):
+    out = REPORTERS[fmt](HOSTILE)
+    assert out.isascii()  # any stdout encoding carries it, and it is UTF-8 as JSON and the XML declaration say
+    if fmt == "junit":
+        strings = [s for el in _junit(HOSTILE).iter() for s in (el.text or "", *el.attrib.values())]
+    else:
+        strings = []
+        stack = [json.loads(out)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                strings += value.keys()
+                stack += value.values()
+            elif isinstance(value, list):
+                stack += value
+            elif isinstance(value, str):
+                strings.append(value)
+    # no lone surrogate: strict JSON readers (serde_json) refuse an unpaired \\udcff escape
+    assert not [s for s in strings if re.search("[\ud800-\udfff]", s)]
+
+
+def test_json_keeps_values_exact_but_escapes_lone_surrogates():
+    (f,) = json.loads(REPORTERS["json"](HOSTILE))["findings"]
+    assert f["path"] == "docs/p\\xffage.md"  # the undecodable byte, as Python's backslashreplace shows it
+    assert f["pointer"] == "/\\ud800"
+    assert f["message"] == "key '\\ud800' \u043a\u043b\u044e\u0447 \x1b[2J \u202eevil"  # the rest exact, for programs
+
+
+def test_sarif_uri_holds_the_file_names_bytes():
+    doc = _sarif(HOSTILE)
+    (res,) = doc["runs"][0]["results"]
+    uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "docs/p%FFage.md"
+    assert res["message"]["text"] == "key '\\ud800' \u043a\u043b\u044e\u0447 \\x1b[2J \\u202eevil"
+    assert re.fullmatch(r"[0-9a-f]{64}", res["partialFingerprints"]["ooJwtFinding/v1"])
+
+
+def test_sarif_fingerprint_of_plain_text_is_unchanged():
+    """Fingerprints match earlier runs' (code scanning keys alerts on them): sha256 of the UTF-8."""
+    f = _one(path="docs/ünï.md", message="é ✓", pointer="/a")
+    want = hashlib.sha256("\0".join([f.rule, f.path, "/a", f.message]).encode("utf-8")).hexdigest()
+    assert _sarif(RunResult(findings=[f]))["runs"][0]["results"][0]["partialFingerprints"]["ooJwtFinding/v1"] == want
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_people_formats_encode_in_utf8_and_show_hazards_as_escapes(fmt):
+    out = REPORTERS[fmt](HOSTILE)
+    out.encode("utf-8")  # no lone surrogate left
+    assert "p\\xffage.md" in out and "\u043a\u043b\u044e\u0447" in out
+    assert "\\x1b[2J" in out and "\\u202e" in out and "\\u2028" in out and "\\ud800" in out
+    assert "\x1b" not in out and "\u202e" not in out and "\u2028" not in out
+
+
+def test_junit_keeps_non_ascii_as_character_references():
+    root = _junit(HOSTILE)
+    (case,) = root.iter("testcase")
+    assert case.get("name") == "docs/p\\xffage.md"
+    assert "\u043a\u043b\u044e\u0447" in case.find("failure").get("message")
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        # NFC and NFD of the same text: the decomposed one is shown escaped
+        ('has "Caf\u00e9", token has "Cafe\u0301"', 'has "Caf\u00e9", token has "Cafe\\u0301"'),
+        ("\u212b vs \u00c5", "\\u212b vs \u00c5"),  # ANGSTROM SIGN, a singleton NFC replaces
+        ("\u1100\u1161 vs \uac00", "\\u1100\\u1161 vs \uac00"),  # Hangul as jamo, and composed
+        # text that is in NFC stays as written: scripts with combining marks, ZWJ emoji, ZWNJ
+        ("\u0939\u093f\u0928\u094d\u0926\u0940 Ti\u1ebfng Vi\u1ec7t", "\u0939\u093f\u0928\u094d\u0926\u0940 Ti\u1ebfng Vi\u1ec7t"),
+        ("\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"),
+        # invisible or reordering characters, line separators, C1 controls
+        ("a\u200bb\ufeffc\u00add\u2066e\u2069", "a\\u200bb\\ufeffc\\xadd\\u2066e\\u2069"),
+        ("a\u2028b\u2029c\x85d\x9be\x7f", "a\\u2028b\\u2029c\\x85d\\x9be\\x7f"),
+        ("tab\tkept", "tab\tkept"),
+    ],
+)
+def test_text_shows_what_would_look_identical_or_hide(message, shown):
+    out = REPORTERS["text"](RunResult(findings=[_one(message=message)], pages=["a.md"]))
+    assert out.splitlines()[0] == f"a.md:1:1: error schema {shown}"

@@ -120,6 +120,26 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _sentence(exc: json.JSONDecodeError) -> str:
+    """The parser's message as a whole sentence. ``json`` writes some of its messages to be
+    followed by the position ("Unterminated string starting at", "Invalid control character
+    at"); a finding gives the position itself, as line and column, so these are said in full."""
+    msg, text, pos = exc.msg, exc.doc, exc.pos
+    if msg.startswith("Unterminated string"):
+        return "a string is not closed: its closing quote is missing"
+    if msg.startswith("Invalid control character"):
+        if text[pos : pos + 1] in ("\n", "\r"):
+            return "a string runs past the end of its line: its closing quote is missing (a line break in a string is written \\n)"
+        code = f"U+{ord(text[pos]):04X} " if pos < len(text) else ""
+        return f"control character {code}inside a string (write it as an escape such as \\t or \\n)"
+    if msg.startswith("Invalid \\escape"):
+        at = pos if text[pos : pos + 1] == "\\" else pos - 1
+        return f"invalid escape {text[at : at + 2]} in a string (JSON escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"
+    if msg.startswith("Invalid \\uXXXX"):
+        return "invalid \\u escape in a string (\\u takes four hexadecimal digits)"
+    return msg[: -len(" at")] if msg.endswith(" at") else msg
+
+
 def parse(text: str, start: int = 0, max_depth: int = DEFAULT_MAX_DEPTH) -> JsonDoc | JsonFault:
     """Parse the JSON value that begins at ``start`` (after optional whitespace)."""
     duplicates: list[str] = []
@@ -128,7 +148,7 @@ def parse(text: str, start: int = 0, max_depth: int = DEFAULT_MAX_DEPTH) -> Json
     try:
         value, end = _decoder(duplicates).raw_decode(text, start)
     except json.JSONDecodeError as exc:
-        return JsonFault(exc.msg, exc.pos)
+        return JsonFault(_sentence(exc), exc.pos)
     except RecursionError:
         return JsonFault(f"nested deeper than max_json_depth ({max_depth}): not read", start)
     except ValueError as exc:  # NotJson, or an integer of more digits than Python converts

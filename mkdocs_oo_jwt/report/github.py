@@ -1,13 +1,15 @@
 """``--format github``: GitHub Actions workflow commands, one annotation per finding.
 
 Escaping follows the runner (``ActionCommand``): in the message ``%``, CR and LF are
-percent-encoded; in property values ``:`` and ``,`` are encoded as well.
+percent-encoded; in property values ``:`` and ``,`` are encoded as well. Before that, what page
+content could use to drive a log viewer or hide text (ESC sequences, bidi controls, U+2028...) is
+made a visible escape, as in the text report (``common.visible``).
 """
 
 from __future__ import annotations
 
 from ..model import Finding, RunResult, Severity
-from .common import forward_slashes, summary_line
+from .common import forward_slashes, summary_line, visible
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -20,11 +22,16 @@ def escape_property(s: str) -> str:
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def _message(s: str) -> str:
+    """A message as an annotation shows it: line breaks kept (percent-encoded), hazards escaped."""
+    return escape_data(visible(s, keep_lines=True))
+
+
 def _properties(f: Finding) -> str:
     loc = f.location
     line = max(1, loc.line)
     end_line = max(line, loc.end_line)
-    props = [("file", forward_slashes(f.path)), ("line", str(line))]
+    props = [("file", visible(forward_slashes(f.path))), ("line", str(line))]
     if end_line == line:
         # The runner drops columns (with a warning) unless start and end are on one line.
         col = max(1, loc.column)
@@ -39,9 +46,9 @@ def _properties(f: Finding) -> str:
 
 def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
     lines = [
-        f"::{_COMMAND[f.severity]} {_properties(f)}::{escape_data(f.message)}" for f in result.findings
+        f"::{_COMMAND[f.severity]} {_properties(f)}::{_message(f.message)}" for f in result.findings
     ]
     # Run-level notices belong to no file: plain annotations, so CI does not lose them.
-    lines += [f"::{_COMMAND[n.severity]}::{escape_data(n.message)}" for n in result.notices]
+    lines += [f"::{_COMMAND[n.severity]}::{_message(n.message)}" for n in result.notices]
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

@@ -1,10 +1,17 @@
-"""``--format json``: one JSON object, ``{"version": 1, "findings": [...], "summary": {...}}``."""
+"""``--format json``: one JSON object, ``{"version": 1, "findings": [...], "summary": {...}}``.
+
+Values are exact, with one exception: a lone surrogate (a file name's byte that is not UTF-8, as
+Python holds it, or a ``\\ud800`` escape in an example) is written as its escape (``p\\xffage.md``),
+because strict JSON readers refuse an unpaired ``\\udcff``. The output is ASCII (non-ASCII
+characters are ``\\u`` escapes), so it survives any stdout encoding.
+"""
 
 from __future__ import annotations
 
 import json
 
 from ..model import RunResult
+from .common import portable
 
 VERSION = 1
 
@@ -15,4 +22,4 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
         "findings": [f.as_dict() for f in result.findings],
         "summary": result.summary(),
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(portable(doc), indent=2, ensure_ascii=True) + "\n"

@@ -2,6 +2,11 @@
 
 Error and warning findings of a page are ``<failure>`` elements of its test case; info
 findings go to the case's ``<system-out>``; run-level notices to the suite's.
+
+Names and messages are shown as people read them (``common.visible``): a control character XML
+1.0 cannot hold, an ESC sequence or a bidi control becomes its escape (``\\x1b``), a file name's
+byte that is not UTF-8 is ``\\xff``. Non-ASCII characters are character references (``&#1082;``),
+so the document is ASCII: valid XML, as its declaration says, in any stdout encoding.
 """
 
 from __future__ import annotations
@@ -10,16 +15,16 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import Finding, RunResult, Severity
-from .common import NOTICE_LABEL
+from .common import NOTICE_LABEL, escape, visible
 
 NAME = "oo-jwt"
 
-# Characters XML 1.0 cannot carry at all, even escaped.
+# Characters XML 1.0 cannot carry at all, even escaped (what visible() leaves of them: U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml(s: str) -> str:
-    return _NOT_XML.sub("\ufffd", s)
+    return _NOT_XML.sub(lambda m: escape(m.group()), visible(s, keep_lines=True))
 
 
 def _line(f: Finding) -> str:
@@ -38,7 +43,7 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
     suite = ET.SubElement(root, "testsuite", name=NAME)
     failed = 0
     for path, findings in by_page.items():
-        case = ET.SubElement(suite, "testcase", classname=NAME, name=_xml(path))
+        case = ET.SubElement(suite, "testcase", classname=NAME, name=_xml(visible(path)))
         failures = [f for f in findings if f.severity >= Severity.WARNING]
         infos = [f for f in findings if f.severity < Severity.WARNING]
         for f in failures:
@@ -57,4 +62,5 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
         for k, v in counts.items():
             el.set(k, v)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    body = ET.tostring(root, encoding="unicode").encode("ascii", "xmlcharrefreplace").decode("ascii")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

@@ -1,4 +1,10 @@
-"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning (``upload-sarif``)."""
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning (``upload-sarif``).
+
+Any file name and any message give a valid document in any stdout encoding: the uri holds the
+file name's own bytes percent-encoded (a name that is not UTF-8 included), messages are shown as
+people read them (``common.visible``: no terminal escapes, bidi controls...), every other string
+is free of lone surrogates, and the JSON is ASCII.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalog import RULES
 from ..model import Finding, RunResult
-from .common import SARIF_LEVEL, forward_slashes
+from .common import SARIF_LEVEL, forward_slashes, portable, utf8_bytes, visible
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "oo-jwt"
@@ -42,7 +48,8 @@ def _descriptor(rule_id: str) -> dict:
 
 # Kept literally: unreserved characters, "/" and the sub-delims. Everything else, ":" (which
 # could pass for a scheme), "#", "?", "%", spaces and non-ASCII included, is percent-encoded
-# (UTF-8) so the uri is a valid RFC 3986 reference that decodes back to the path.
+# (UTF-8; a file name's bytes that are not UTF-8 as they are) so the uri is a valid RFC 3986
+# reference that decodes back to the path's bytes.
 _URI_SAFE = "/!$&'()*+,;=@"
 
 
@@ -50,10 +57,10 @@ def _uri(path: str) -> str:
     """The path as a URI reference: relative paths stay relative, absolute ones become file URIs."""
     p = forward_slashes(path)
     if p.startswith("/"):
-        return "file://" + quote(p, safe=_URI_SAFE)
+        return "file://" + quote(utf8_bytes(p), safe=_URI_SAFE)
     if _DRIVE.match(p):
-        return "file:///" + p[:2] + quote(p[2:], safe=_URI_SAFE)
-    return quote(p, safe=_URI_SAFE)
+        return "file:///" + p[:2] + quote(utf8_bytes(p[2:]), safe=_URI_SAFE)
+    return quote(utf8_bytes(p), safe=_URI_SAFE)
 
 
 def fingerprint(f: Finding, occurrence: int = 0) -> str:
@@ -65,7 +72,9 @@ def fingerprint(f: Finding, occurrence: int = 0) -> str:
     parts = [f.rule, forward_slashes(f.path), f.pointer or "", f.message]
     if occurrence:
         parts.append(str(occurrence))
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (a file name's byte that is not UTF-8) hashes too; any other
+    # text gives the same bytes as UTF-8, so fingerprints of earlier runs still match
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _region(f: Finding) -> dict:
@@ -95,7 +104,7 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": SARIF_LEVEL[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": visible(f.message, keep_lines=True)},
             "locations": [
                 {
                     "physicalLocation": {
@@ -114,7 +123,8 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
     invocation = {
         "executionSuccessful": True,
         "toolExecutionNotifications": [
-            {"level": SARIF_LEVEL[n.severity], "message": {"text": n.message}} for n in result.notices
+            {"level": SARIF_LEVEL[n.severity], "message": {"text": visible(n.message, keep_lines=True)}}
+            for n in result.notices
         ],
     }
     doc = {
@@ -136,4 +146,4 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
             }
         ],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(portable(doc), indent=2, ensure_ascii=True) + "\n"

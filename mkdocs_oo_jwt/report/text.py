@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from ..model import RunResult, Severity
-from .common import NOTICE_LABEL, summary_line
+from .common import NOTICE_LABEL, summary_line, visible
 
 _COLOR = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[34m"}
 _RESET = "\x1b[0m"
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
 
 def one_line(s: str) -> str:
     """Keep one finding on one line and keep page content from driving the terminal.
 
-    Line breaks become ``\\n``/``\\r`` and other control characters (tab excepted) ``\\xNN``.
+    Line breaks become ``\\n``/``\\r``, other control characters (tab excepted) ``\\xNN``, and
+    what could hide or reorder text (bidi controls, U+2028, a denormalised string, a file name's
+    undecodable byte) its escape: see :func:`~mkdocs_oo_jwt.report.common.visible`.
     """
-    out = []
-    for ch in s:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return visible(s)
 
 
 def _paint(word: str, severity: Severity, color: bool) -> str:
