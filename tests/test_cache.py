@@ -142,13 +142,14 @@ def test_tokens_with_exp_are_not_cached(tmp_path, monkeypatch):
 
 
 def test_a_page_with_nothing_to_check_is_noted_not_read_again_until_it_changes(tree, monkeypatch):
+    clock_ahead(monkeypatch, 60)  # the pages are older than a tick: trusted by their stamp
     cache = tree / ".oo-jwt-cache"
     prose = tree / "docs" / "about.md"
     prose.write_text("# About\n\nNothing to check here.\n", encoding="utf-8")
     cold = run(tree, cache)
     stored = json.loads((cache / "findings-v2.json").read_text())
     assert len(stored["entries"]) == 1  # the conversion page's findings; the prose page has none to keep
-    assert stored["stats"][str(prose)][3] == ""  # noted as holding nothing to check
+    assert stored["stats"][str(prose)][5] == ""  # noted as holding nothing to check: [*stamp, hash, racy]
     from mkdocs_oo_jwt.run import pipeline
 
     with monkeypatch.context() as m:
@@ -158,3 +159,189 @@ def test_a_page_with_nothing_to_check_is_noted_not_read_again_until_it_changes(t
     token = jwt.encode({"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "http://old"}, SECRET, algorithm="HS256")
     prose.write_text(PAGE.format(token=token), encoding="utf-8")
     assert [(r[0], r[1]) for r in run(tree, cache)] == [("token-payload-mismatch", 12)] * 2  # about.md, then conversion.md
+
+
+# ------------------------------------------------------------------ stamps: racily clean, device and inode
+#
+# A stamp cannot tell a rewrite of the same size that keeps the modification time: on a file
+# system with 1-2 s timestamps (ext4 with 128-byte inodes, ext3, HFS+, FAT) any rewrite within the
+# tick does, and its change time is in the same tick too. Here (nanosecond times) that file system
+# is simulated: the stamp sees no change time (as on Windows, where it is the creation time), and
+# the test sets the modification time back to what it was, to the nanosecond. The real thing, on a
+# loop-mounted ``mkfs.ext4 -I 128``, is in tests/hostile/test_cache_attack.py (root only).
+
+HTTPS_A, HTTPS_B = "https://example.com/a.docx", "https://example.com/b.docx"  # same length: same page size
+
+
+def no_change_time(monkeypatch) -> None:
+    """Stamps as a file system that keeps no change time a rewrite would move."""
+    from mkdocs_oo_jwt.run import files, pipeline
+
+    real = files.stamp_of
+
+    def stamp(stat):
+        return [*real(stat)[:-1], 0]
+
+    monkeypatch.setattr(files, "stamp_of", stamp)
+    monkeypatch.setattr(pipeline, "stamp_of", stamp)
+
+
+def clock_ahead(monkeypatch, seconds: int) -> None:
+    """The runs happen ``seconds`` later than the pages were written (as a run the next minute)."""
+    import time
+
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() + seconds * 1_000_000_000)
+
+
+def rewrite_keeping_stamp(folder: Path, url: str) -> None:
+    page = folder / "docs" / "conversion.md"
+    before = page.stat()
+    write_page(folder, url=url)
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert page.stat().st_size == before.st_size and page.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_a_page_rewritten_within_the_tick_it_was_read_in_is_read_again(tmp_path, monkeypatch):
+    """Racily clean (as git's index says): a page whose times are not older than the run that read
+    it, by a tick, is verified by its content the next time, not trusted by its stamp."""
+    no_change_time(monkeypatch)
+    cache = tmp_path / ".oo-jwt-cache"
+    write_page(tmp_path, url=HTTPS_B)
+    assert [r[0] for r in run(tmp_path, cache)] == ["token-payload-mismatch"]
+    rewrite_keeping_stamp(tmp_path, HTTPS_A)  # fixed, same size, same second
+    assert run(tmp_path, cache) == []
+    rewrite_keeping_stamp(tmp_path, HTTPS_B)  # broken again
+    assert [r[0] for r in run(tmp_path, cache)] == ["token-payload-mismatch"]
+
+
+def test_an_unchanged_page_older_than_a_tick_is_trusted_by_its_stamp(tree, monkeypatch):
+    """The warm path stays a stat: once a run has seen a page's times more than a tick old, the
+    next run does not read it (the run that saw it racily clean read it once more, to verify)."""
+    from mkdocs_oo_jwt.run import pipeline
+
+    cache = tree / ".oo-jwt-cache"
+    cold = run(tree, cache)  # the page was just written: racily clean
+    clock_ahead(monkeypatch, 60)
+    reads = []
+    real = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes", lambda *a: reads.append(a[0]) or real(*a))
+    assert run(tree, cache) == cold
+    assert len(reads) == 1  # verified by content, once
+    monkeypatch.setattr(pipeline, "read_bytes", lambda *a: pytest.fail("an unchanged page was read again"))
+    assert run(tree, cache) == cold
+
+
+def test_a_path_that_now_leads_to_another_file_is_read_again(tmp_path, monkeypatch):
+    """A symlink switched outside the walked tree (``current -> releases/B``): same path, same
+    size, same times; another device or inode."""
+    no_change_time(monkeypatch)
+    clock_ahead(monkeypatch, 60)
+    a, b = tmp_path / "releases" / "A", tmp_path / "releases" / "B"
+    write_page(a, url=HTTPS_B)
+    write_page(b, url=HTTPS_A)
+    mtime = (a / "docs" / "conversion.md").stat().st_mtime_ns
+    os.utime(b / "docs" / "conversion.md", ns=(mtime, mtime))
+    current = tmp_path / "current"
+    current.symlink_to(a)
+    cache = tmp_path / "cache"
+    assert [r[0] for r in run(current, cache)] == ["token-payload-mismatch"]
+    (tmp_path / "next").symlink_to(b)
+    os.replace(tmp_path / "next", current)
+    assert run(current, cache) == []
+
+
+def test_two_checkouts_sharing_one_cache_folder_do_not_answer_for_each_other(tmp_path, monkeypatch):
+    no_change_time(monkeypatch)
+    clock_ahead(monkeypatch, 60)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_page(a, url=HTTPS_B)
+    write_page(b, url=HTTPS_A)
+    mtime = (a / "docs" / "conversion.md").stat().st_mtime_ns
+    os.utime(b / "docs" / "conversion.md", ns=(mtime, mtime))
+    cache = tmp_path / "shared-cache"
+    results = []
+    for checkout in (a, b, a):
+        monkeypatch.chdir(checkout)
+        result = check_paths(["docs"], Settings(), environ={"OO_JWT_SECRET": SECRET}, cache_dir=cache)
+        results.append([f.rule for f in result.findings])
+    assert results == [["token-payload-mismatch"], [], ["token-payload-mismatch"]]
+
+
+def test_a_package_added_to_a_folder_on_the_python_path_starts_afresh(tree, monkeypatch):
+    """Installed packages are wherever Python imports from (site-packages, the user's site,
+    PYTHONPATH, folders .pth files add), not only the venv's site-packages."""
+    import mkdocs_oo_jwt.engine as engine
+
+    extra = tree / "pythonpath"
+    extra.mkdir()
+    import sys
+
+    # where PYTHONPATH=pythonpath puts it (or the user's site, for pip install --user): after the
+    # script's folder, which is the project's and not stamped
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(extra), *sys.path[1:]])
+    cache = tree / ".oo-jwt-cache"
+    cold = run(tree, cache)
+    (extra / "markdown_it_py-9.9.dist-info").mkdir()  # pip install --target pythonpath markdown-it-py
+    checked = []
+    real = engine.check_page
+    monkeypatch.setattr(engine, "check_page", lambda page, *a, **k: checked.append(page) or real(page, *a, **k))
+    assert run(tree, cache) == cold
+    assert len(checked) == 1  # checked again, not taken from the cache
+
+
+# ------------------------------------------------------------------ pruning
+
+
+def test_the_cache_forgets_pages_gone_from_the_folders_a_run_walked(tmp_path, monkeypatch):
+    """Stats of pages under the run's folders that the run did not see (deleted, renamed,
+    excluded) are dropped, and findings no page refers to any more; pages of other folders (another
+    run's) are kept. A warm run that changed nothing does not rewrite the file."""
+    clock_ahead(monkeypatch, 60)
+    cache = tmp_path / "cache"
+    write_page(tmp_path / "one", url=HTTPS_B)
+    write_page(tmp_path / "two", url="http://example.com/c.docx")
+    (tmp_path / "one" / "docs" / "conversion.md").rename(tmp_path / "one" / "docs" / "old.md")
+    write_page(tmp_path / "one", url="http://example.com/d.docx")
+    run(tmp_path / "one", cache)
+    run(tmp_path / "two", cache)
+    stored = json.loads((cache / "findings-v2.json").read_text())
+    assert len(stored["stats"]) == 3 and len(stored["entries"]) == 3
+    (tmp_path / "one" / "docs" / "old.md").unlink()
+    run(tmp_path / "one", cache)
+    stored = json.loads((cache / "findings-v2.json").read_text())
+    assert sorted(stored["stats"]) == [str(tmp_path / "one" / "docs" / "conversion.md"),
+                                       str(tmp_path / "two" / "docs" / "conversion.md")]
+    assert len(stored["entries"]) == 2  # old.md's findings went with it
+    inode = (cache / "findings-v2.json").stat().st_ino
+    run(tmp_path / "one", cache)
+    run(tmp_path / "two", cache)
+    assert (cache / "findings-v2.json").stat().st_ino == inode  # nothing changed: not rewritten
+
+
+def test_the_current_folder_on_the_python_path_is_not_part_of_the_tool(tree, monkeypatch):
+    """``python -m`` puts the current folder first on the path: the cache folder made there (or
+    any file of the project) must not start the cache afresh."""
+    import sys
+
+    import mkdocs_oo_jwt.engine as engine
+
+    monkeypatch.chdir(tree)
+    monkeypatch.setattr(sys, "path", [str(tree), *sys.path])
+    cold = run(tree, tree / ".oo-jwt-cache")  # made in the current folder
+    (tree / "notes.txt").write_text("a new file of the project\n")
+    monkeypatch.setattr(engine, "check_page", lambda *a, **k: pytest.fail("page checked again"))
+    assert run(tree, tree / ".oo-jwt-cache") == cold
+
+
+def test_a_temporary_file_a_killed_run_left_is_removed_later(tree, monkeypatch):
+    cache = tree / ".oo-jwt-cache"
+    cache.mkdir()
+    old, fresh = cache / ".findings-killed.tmp", cache / ".findings-writing.tmp"
+    old.write_text("half")
+    fresh.write_text("half")
+    two_hours_ago = os.stat(old).st_mtime_ns - 7200 * 1_000_000_000
+    os.utime(old, ns=(two_hours_ago, two_hours_ago))
+    run(tree, cache)
+    assert not old.exists()
+    assert fresh.exists()  # may be another run's, writing now

@@ -1,12 +1,25 @@
 """A content-hash cache of each page's findings, for repeated runs over a big tree.
 
 An entry is keyed by the SHA-256 of the page's bytes; the whole cache is keyed by the tool
-(version, code, Python, installed packages: ``stamps.tool_stamp``), the bytes of every flow
-schema, the settings and a slow one-way fingerprint of each configured secret (never the secret).
-A change of any of them starts the cache afresh. A file whose stamp (size, modification and
-change time) is unchanged since it was read is not read again (as git's index does). A page that
-holds nothing to check is noted as such, not hashed: looking at it again costs no more.
-Pages whose findings depend on the clock (tokens with exp or nbf) are not cached.
+(version, code, Python, every place it imports from: ``stamps.tool_stamp``), the bytes of every
+flow schema, the settings and a slow one-way fingerprint of each configured secret (never the
+secret). A change of any of them starts the cache afresh.
+
+Each page's path is noted with its stamp as read (``stamps.stamp_of``: device, inode, size,
+modification and change time) and its content hash, as git's index does: a page whose stamp is
+unchanged is not read again, unless it was *racily clean* when noted (changed less than a tick
+before the run began: ``stamps.is_racy``); such a page is read and hashed again, and its findings
+reused only if its bytes are the same. A page that holds nothing to check is noted as such, not
+hashed: looking at it again costs no more. Pages whose findings depend on the clock (tokens with
+exp or nbf) are not cached.
+
+The file is read with care, since a repository can commit one (as a link to ``/dev/zero``, a
+FIFO, a huge file): only a regular file, not through a link, never blocking, at most
+``MAX_BYTES``, and parsed only if it starts with this run's key (which no one can forge: it holds
+inode numbers and nanosecond times of the tool's install). What does not have the shape this
+version writes is no entry. It does not grow for ever: a run forgets the pages under its folders
+that it did not keep, and the findings no page refers to any more. It is written whole, through a
+temporary file that a failed write (a full disk) removes.
 """
 
 from __future__ import annotations
@@ -14,14 +27,29 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..model import Finding, Location, Severity, Span
-from .stamps import Stamp, secret_fingerprint, tool_stamp
+from .stamps import Stamp, is_racy, secret_fingerprint, tool_stamp
 
 FILE = "findings-v2.json"
+FORMAT = "findings 3: stats [dev, ino, size, mtime_ns, ctime_ns, content hash, racy]"  # part of the key
 NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)
+# Larger cache files are neither read nor written. Fixed, not relative to the tree (its size is
+# not known when the file is read): the corpus (9,922 pages) takes 1.6 MB, 200,000 pages about
+# 14 MB; 256 MiB is a million pages with findings, and bounds what a planted file can cost.
+MAX_BYTES = 256 << 20
+TEMP_PREFIX, TEMP_SUFFIX = ".findings-", ".tmp"
+STALE_TEMP_SECONDS = 3600  # a temporary file this old is a killed run's: removed by the next save
+
+_STAT_LENGTH = 7  # [*stamp, content hash, racy]
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+_CREATE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_BINARY", 0))
 
 
 def fingerprint(parts: list[bytes]) -> str:
@@ -33,7 +61,7 @@ def fingerprint(parts: list[bytes]) -> str:
 
 
 def run_key(schema_files: list[Path], settings_repr: str, secrets: dict) -> str:
-    parts = [tool_stamp().encode("utf-8", "surrogateescape"), settings_repr.encode()]
+    parts = [FORMAT.encode(), tool_stamp().encode("utf-8", "surrogateescape"), settings_repr.encode()]
     for path in sorted(schema_files):
         parts += [str(path).encode(), path.read_bytes()]
     for role in sorted(secrets):
@@ -47,67 +75,176 @@ class Cache:
     def __init__(self, folder: Path, key: str):
         self.folder = folder
         self.key = key
+        # before any page is read: a page changed less than a tick before it is racily clean
+        self.started = time.time_ns()
         self.entries: dict[str, Any] = {}
-        self.stats: dict[str, list] = {}
+        self.stats: dict[str, Any] = {}
         self.dirty = False
 
     def load(self) -> None:
-        data = self._read(FILE)
-        if data is not None:
-            self.entries = data.get("entries") or {}
-            self.stats = data.get("stats") or {}
-
-    def _read(self, name: str) -> dict | None:
+        data = read_capped(self.folder / FILE, MAX_BYTES)
+        if data is None or not data.startswith(b'{"key":' + json.dumps(self.key).encode() + b","):
+            return  # not this run's (another key, a planted file): never parsed
         try:
-            data = json.loads((self.folder / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) and data.get("key") == self.key else None
+            loaded = json.loads(data)
+        except (ValueError, RecursionError):
+            return
+        if type(loaded) is dict and loaded.get("key") == self.key:
+            entries, stats = loaded.get("entries"), loaded.get("stats")
+            if type(entries) is dict and type(stats) is dict:
+                self.entries, self.stats = entries, stats
 
     @staticmethod
     def hash(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
 
     def known(self, path: str, stamp: Stamp, shown: str) -> tuple[list[Finding], set[str]] | None:
-        """The findings of a file unchanged (same stamp: ``stamps.stamp_of``) since it was read."""
+        """The findings of a file unchanged (same stamp) since a run that read it, if that run saw
+        it older than a tick; None if it must be read (and hashed)."""
         seen = self.stats.get(path)
-        if seen and seen[:3] == stamp:
-            return self.get(seen[3], shown)
+        if seen is None:
+            return None
+        try:  # only a list holding this very stamp compares equal; any other shape is no entry
+            if seen[:5] == stamp and seen[6] == 0:
+                return self.get(seen[5], shown)
+        except (TypeError, IndexError):
+            pass
         return None
 
     def get(self, content_hash: str, shown: str) -> tuple[list[Finding], set[str]] | None:
+        """The findings of a page by its content hash; None if there are none of the right shape."""
         if content_hash == NOTHING:
             return [], set()
-        entry = self.entries.get(content_hash)
-        if entry is None:
+        entry = self.entries.get(content_hash) if type(content_hash) is str else None
+        if type(entry) is not dict:
             return None
-        return [_finding(d, shown) for d in entry["findings"]], set(entry["unsigned"])
+        findings, unsigned = entry.get("findings"), entry.get("unsigned")
+        if type(findings) is not list or type(unsigned) is not list or not all(type(r) is str for r in unsigned):
+            return None
+        try:
+            return [_finding(d, shown) for d in findings], set(unsigned)
+        except (TypeError, ValueError):
+            return None
 
     def put(self, path: str, stamp: Stamp, content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
         if content_hash != NOTHING:
-            self.entries[content_hash] = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
-        self.stats[path] = [*stamp, content_hash]
+            entry = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
+            if self.entries.get(content_hash) != entry:
+                self.entries[content_hash] = entry
+                self.dirty = True
+        stat = [*stamp, content_hash, int(is_racy(stamp, self.started))]
+        if self.stats.get(path) != stat:
+            self.stats[path] = stat
+            self.dirty = True
+
+    def prune(self, roots: list[str], kept: set[str]) -> None:
+        """Forget the pages under ``roots`` (this run's files and folders, as given) that this run
+        did not keep (deleted, renamed, excluded, unreadable, no longer cacheable), and then the
+        findings no page refers to. Pages elsewhere are another run's: kept."""
+        named = set(roots)
+        folders = tuple(root if root.endswith(os.sep) else root + os.sep for root in roots)  # as the walk joins
+        gone = [path for path in self.stats.keys() - kept
+                if path in named or path.startswith(folders) or not _is_stat(self.stats[path])]
+        for path in gone:
+            del self.stats[path]
+        if not (gone or self.dirty):  # no page gone or changed: no finding can have lost its last page
+            return
+        referred = {seen[5] for seen in self.stats.values() if _is_stat(seen)}
+        for content_hash in [h for h in self.entries if h not in referred]:
+            del self.entries[content_hash]
         self.dirty = True
 
     def save(self) -> None:
         if self.dirty:
-            # json.dumps, not json.dump: only the one-shot encoder is the C one (ten times faster)
-            write(self.folder, FILE, json.dumps({"key": self.key, "entries": self.entries, "stats": self.stats}, separators=(",", ":")))
+            # json.dumps, not json.dump: only the one-shot encoder is the C one (ten times faster);
+            # the key first, as ``load`` looks for it (ASCII: as many bytes as characters)
+            data = json.dumps({"key": self.key, "entries": self.entries, "stats": self.stats}, separators=(",", ":"))
+            if len(data) <= MAX_BYTES:  # a larger one would not be read back
+                write(self.folder, FILE, data.encode("ascii"))
+
+
+def _is_stat(seen: Any) -> bool:
+    return type(seen) is list and len(seen) == _STAT_LENGTH and type(seen[5]) is str
+
+
+def read_capped(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes, not reached through a link; None for
+    anything else (a FIFO or a device is opened without blocking, looked at, and not read)."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode) or stat.st_size > limit:
+            return None
+        data = os.read(fd, stat.st_size + 1)
+        while len(data) <= limit:  # it may grow while read: on, up to the limit
+            more = os.read(fd, limit + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
 
 def write(folder: Path, name: str, data: str | bytes) -> None:
     """A file of the cache folder, replaced whole (a reader never sees half of it); the folder
-    is made, and ignores itself in git. A folder that cannot be written is only a slower next run."""
+    is made, and ignores itself in git. A folder that cannot be written is only a slower next run.
+    A write that fails (a full disk, a file size limit, Ctrl-C) leaves no temporary file."""
+    import tempfile
+
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        gitignore = folder / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("*\n", encoding="utf-8")
-        import tempfile
+        _ignore_in_git(folder)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    except OSError:
+        return
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(temporary, folder / name)
+    except BaseException as exc:  # noqa: BLE001 - the temporary file goes whatever stopped the write
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if not isinstance(exc, OSError):
+            raise
+        return
+    _remove_stale_temporaries(folder)
 
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".findings-", suffix=".tmp")
-        with (os.fdopen(fd, "wb") if isinstance(data, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as out:
-            out.write(data)
-        os.replace(tmp, folder / name)
+
+def _ignore_in_git(folder: Path) -> None:
+    """A ``.gitignore`` of ``*`` in the folder, made only if there is none (nor a link by that
+    name: a committed link is never written through)."""
+    try:
+        fd = os.open(folder / ".gitignore", _CREATE_FLAGS, 0o644)
+    except FileExistsError:
+        return
+    try:
+        os.write(fd, b"*\n")
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """The temporary files a killed run left (older than ``STALE_TEMP_SECONDS``: not a run writing now)."""
+    try:
+        limit = time.time() - STALE_TEMP_SECONDS
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX)
+                        and entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < limit):
+                    os.unlink(entry.path)
     except OSError:
         pass
 
@@ -118,7 +255,19 @@ def _dump(f: Finding) -> list:
             f.flow, f.pointer, [span.start, span.end] if span else None]
 
 
-def _finding(d: list, shown: str) -> Finding:
+def _finding(d: Any, shown: str) -> Finding:
+    """A finding from its ``_dump``; TypeError or ValueError if it is not of that shape."""
+    if type(d) is not list:
+        raise TypeError("not a finding")
     rule, severity, line, column, end_line, end_column, message, flow, pointer, span = d
+    if not (type(rule) is str and type(message) is str and _optional_str(flow) and _optional_str(pointer)
+            and all(type(n) is int for n in (severity, line, column, end_line, end_column))):
+        raise TypeError("not a finding")
+    if span is not None and not (type(span) is list and len(span) == 2 and all(type(n) is int for n in span)):
+        raise TypeError("not a span")
     return Finding(rule, Severity(severity), shown, Location(line, column, end_line, end_column), message,
                    flow, pointer, Span(*span) if span else None)
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or type(value) is str

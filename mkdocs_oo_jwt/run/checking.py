@@ -37,14 +37,18 @@ def check_paths(
     known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
     seen: dict[int, tuple[str, list[Finding]]] = {}
     unsigned: set[str] = set()
+    kept: set[str] = set()  # the pages the cache answers for after this run
     for index, file, shown, findings, roles, keep, content_hash, stamp, _ in pipeline.pages(
         paths, settings, secrets, cache, known, jobs
     ):
         seen[index] = shown, findings
         unsigned |= roles
-        if keep == pipeline.NEW and cache:
-            cache.put(file, stamp, content_hash, findings, roles)
-    if cache:
+        if cache is not None and keep != pipeline.NO:
+            kept.add(file)
+            if keep == pipeline.NEW:
+                cache.put(file, stamp, content_hash, findings, roles)
+    if cache is not None:
+        cache.prune(paths, kept)  # what is gone from this run's folders goes from the cache
         cache.save()
     pages = [seen[index] for index in range(len(seen))]
     result = RunResult(pages=[shown for shown, _ in pages], findings=[f for _, findings in pages for f in findings])
