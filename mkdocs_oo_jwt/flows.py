@@ -99,6 +99,7 @@ class FlowRegistry:
             re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
         )
         self._validators: dict[tuple, Any] = {}
+        self._all_schemas = schemas
         # the bundled schemas are checked by the test suite; a user's are checked on every load
         self._check_schemas({sid: sp for sid, sp in schemas.items() if sp[1].parent != bundled})
 
@@ -124,6 +125,39 @@ class FlowRegistry:
                     raise FlowsError(
                         f"{path}: $ref {ref!r} resolves to no schema in the flows folders (never fetched)"
                     ) from None
+        self._check_ref_cycles(schemas)
+
+    def _check_ref_cycles(self, checked: dict[str, tuple[dict, Path]]) -> None:
+        """A ``$ref`` chain that comes back to where it started without going into a property or an
+        item validates the same value again and again: jsonschema recurses until Python stops it
+        (a RecursionError on every page, or a panic of its Rust dependency that nothing catches).
+        JSON Schema leaves such a schema's behaviour undefined; here it is a configuration error."""
+        from referencing.jsonschema import DRAFT202012
+
+        places: dict[int, tuple[Path, str]] = {}  # id(subschema) -> (its file, its JSON pointer)
+        starts = []  # the subschemas of the files checked, with the resolver that reads their $refs
+        for sid, (schema, path) in self._all_schemas.items():
+            try:
+                root = self.registry.resolver().lookup(sid)
+            except Exception:  # noqa: BLE001 - an $id the registry cannot give back: nothing to walk
+                continue
+            for node, resolver, pointer in _subschemas(root.contents, root.resolver, DRAFT202012):
+                places.setdefault(id(node), (path, pointer))
+                if sid in checked:
+                    starts.append((node, resolver))
+        cycle = _same_value_cycle(starts, DRAFT202012)
+        if cycle is None:
+            return
+        # told from the first subschema that is in a file checked (a bundled one is never the cause)
+        spots = [places.get(id(node), (None, "?")) for node in cycle]
+        first = next((i for i, (path, _) in enumerate(spots) if path is not None and path.parent != self.bundled_dir), 0)
+        spots = spots[first:-1] + spots[:first] + [spots[first]]
+        home = spots[0][0]
+        chain = " -> ".join(f"{'' if path == home or path is None else path.name}#{pointer}" for path, pointer in spots)
+        raise FlowsError(
+            f"{home}: a $ref cycle that never goes into a property or an item, so it would validate the "
+            f"same value for ever: {chain}"
+        )
 
     @cached_property
     def registry(self):
@@ -160,8 +194,49 @@ class FlowRegistry:
                 schema = {"allOf": [{"$ref": flow.schema_id}, *({"$ref": flow.schema_id + r} for r in extras)]}
             else:
                 schema = {"$ref": flow.schema_id}
-            self._validators[key] = Draft202012Validator(schema, registry=self.registry)
+            self._validators[key] = GuardedValidator(Draft202012Validator(schema, registry=self.registry))
         return self._validators[key]
+
+
+class GuardedValidator:
+    """A validator whose recursion cannot escape as a crash.
+
+    A ``$ref`` back to the schema through its properties or items is legitimate, and ends with the
+    example; but an example nested deeper than Python's recursion limit allows (``max_json_depth``
+    set high) makes jsonschema raise a RecursionError, or, when the limit is met inside its Rust
+    dependency (rpds), a pyo3 ``PanicException``: a BaseException, which ``except Exception`` lets
+    through and which aborted a build. Either is one error at the example ("not validated"), never a
+    crash; KeyboardInterrupt, SystemExit and GeneratorExit go through as they are. (A schema that
+    recurses without going into the value is refused when it is loaded: ``_check_ref_cycles``.)
+    """
+
+    def __init__(self, validator):
+        self._validator = validator
+
+    def iter_errors(self, instance):
+        try:
+            yield from self._validator.iter_errors(instance)
+        except RecursionError:
+            yield _not_validated(instance)
+        except BaseException as exc:
+            if not is_rust_panic(exc):
+                raise
+            yield _not_validated(instance)
+
+
+def is_rust_panic(exc: BaseException) -> bool:
+    """Is this pyo3's PanicException (a Rust extension's panic), which no module lets one import?"""
+    return any(k.__name__ == "PanicException" and k.__module__ == "pyo3_runtime" for k in type(exc).__mro__)
+
+
+def _not_validated(instance):
+    from jsonschema.exceptions import ValidationError
+
+    return ValidationError(
+        "not validated: its flow's schema recursed deeper than Python allows on this example "
+        "(a $ref back through properties or items, followed as deep as the example is nested)",
+        validator="$ref", validator_value=None, instance=instance, schema={},
+    )
 
 
 class Vocabulary:
@@ -325,6 +400,99 @@ def _property_names(schema: dict) -> set[str]:
                 sub = (schema.get("$defs") or {}).get(ref[len("#/$defs/") :]) or {}
                 names |= set((sub.get("properties") or {}).keys())
     return names
+
+
+# Where a keyword's subschemas apply: to the value itself (a cycle through these alone never
+# ends), to a part of it (properties, items: the recursion ends with the value), or nowhere ($defs:
+# held for a $ref). Draft 2020-12's applicators.
+_SAME_VALUE = {"not", "if", "then", "else", "allOf", "anyOf", "oneOf", "dependentSchemas"}
+_PART = {
+    "items", "prefixItems", "contains", "properties", "patternProperties", "additionalProperties",
+    "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+}
+_HELD = {"$defs", "definitions"}
+
+
+def _children(node: dict):
+    """(JSON pointer suffix, subschema, applies to the same value?) of the subschemas ``node`` holds."""
+    for key, value in node.items():
+        if key not in _SAME_VALUE and key not in _PART and key not in _HELD:
+            continue
+        step = "/" + key.replace("~", "~0").replace("/", "~1")
+        same = key in _SAME_VALUE
+        if isinstance(value, list):
+            for i, sub in enumerate(value):
+                yield f"{step}/{i}", sub, same
+        elif isinstance(value, dict) and key in ("properties", "patternProperties", "dependentSchemas", *_HELD):
+            for name, sub in value.items():
+                yield step + "/" + str(name).replace("~", "~0").replace("/", "~1"), sub, same
+        else:
+            yield step, value, same
+
+
+def _entered(resolver, node: dict, spec):
+    """The resolver inside ``node``: a subschema with its own "$id" is a new base for its $refs."""
+    return resolver.in_subresource(spec.create_resource(node)) if isinstance(node.get("$id"), str) else resolver
+
+
+def _subschemas(root: Any, resolver, spec):
+    """Every subschema of a schema (iteratively: a deep schema is no deep recursion), with the
+    resolver that reads its $refs and its JSON pointer."""
+    stack = [(root, resolver, "")]
+    while stack:
+        node, resolver, pointer = stack.pop()
+        if not isinstance(node, dict):
+            continue  # true, false, or not a schema (check_schema said so already)
+        resolver = _entered(resolver, node, spec)
+        yield node, resolver, pointer
+        stack.extend((sub, resolver, pointer + step) for step, sub, _ in reversed(list(_children(node))))
+
+
+def _same_value_steps(node: dict, resolver, spec):
+    """The subschemas ``node`` applies to the value it validates: its in-place applicators' and
+    what its "$ref"/"$dynamicRef" lead to (each with its resolver)."""
+    for _, sub, same in _children(node):
+        if same and isinstance(sub, dict):
+            yield sub, _entered(resolver, sub, spec)
+    for key in ("$ref", "$dynamicRef"):
+        ref = node.get(key)
+        if not isinstance(ref, str):
+            continue
+        try:
+            resolved = resolver.lookup(ref)
+        except Exception:  # noqa: BLE001 - an unresolvable $ref is reported by the caller's check
+            continue
+        if isinstance(resolved.contents, dict):
+            yield resolved.contents, _entered(resolved.resolver, resolved.contents, spec)
+
+
+def _same_value_cycle(starts, spec) -> list[dict] | None:
+    """A chain of subschemas, each applied to the same value by the one before, that comes back to
+    its first (the first and last items are that subschema); None when there is none. A depth-first
+    walk with an explicit stack."""
+    state: dict[int, int] = {}  # id(subschema) -> 1 on the current chain, 2 done
+    for start, start_resolver in starts:
+        if id(start) in state:
+            continue
+        state[id(start)] = 1
+        chain = [(start, _same_value_steps(start, start_resolver, spec))]
+        while chain:
+            node, steps = chain[-1]
+            step = next(steps, None)
+            if step is None:
+                state[id(node)] = 2
+                chain.pop()
+                continue
+            sub, sub_resolver = step
+            seen = state.get(id(sub))
+            if seen == 1:
+                nodes = [n for n, _ in chain]
+                at = next(i for i, n in enumerate(nodes) if n is sub)
+                return nodes[at:] + [sub]
+            if seen is None:
+                state[id(sub)] = 1
+                chain.append((sub, _same_value_steps(sub, sub_resolver, spec)))
+    return None
 
 
 def _refs(node: Any):

@@ -9,7 +9,7 @@ from ..page import Page
 from ..samples import Extraction, Suppression, Token, Unread, Where
 from . import directives
 from .code import BlockScanner
-from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT
+from .jwtshape import JWT, LABEL, LABELLED_JWT, WHOLE_JWT, wrapped_jwts
 from .markdown import MAX_NESTING, Block, blocks, map_content
 from .shell import CURL_START
 
@@ -66,7 +66,7 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
                 table, table_directives = block.meta["table"], (pending_flow, pending_ignore)
             pending_flow, pending_ignore = table_directives
         command = block.kind == "prose" and CURL_START.match(block.raw)
-        if block.kind == "prose" and not command and not JWT.search(block.raw):
+        if block.kind == "prose" and not command and not JWT.search(block.raw) and not wrapped_jwts(block.raw, True):
             continue  # nothing to find, and directives wait for the next sample-bearing block
         where = Where(
             block.index,
@@ -127,15 +127,25 @@ def _counter_example(where: Where) -> bool:
 
 def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:
     """JWTs in a paragraph: a paragraph that is only a token, or a short label with a colon and
-    then only a token ("Sample token: `eyJ...`", in any language), is a bare sample token."""
+    then only a token ("Sample token: `eyJ...`", in any language), is a bare sample token. So is
+    one whose token is broken over lines (a hard wrap): read as the one token it is."""
     first, end = block.lines
     start, stop = page.line_starts[first], page.line_starts[end] if end < len(page.line_starts) else len(page.text)
     source = page.text[start:stop]
     raw = block.raw.strip()
     alone = WHOLE_JWT.fullmatch(raw) is not None or LABELLED_JWT.fullmatch(raw) is not None
+    wrapped: list[Span] = []
+    if "eyJ" in block.raw:
+        content = map_content(page, block.raw, first)
+        for s, e, token in wrapped_jwts(content.text, True):
+            before, after = content.text[:s].strip(" \t\n`"), content.text[e:].strip(" \t\n`.")
+            lone = not after and (not before or LABEL.fullmatch(before) is not None)
+            wrapped.append(content.span(s, e))
+            out.tokens.append(Token(wrapped[-1], token, "bare" if lone else "prose", where))
     for m in JWT.finditer(source):
         span = Span(start + m.start(), start + m.end())
-        out.tokens.append(Token(span, m.group(), "bare" if alone else "prose", where))
+        if not any(w.start <= span.start < w.end for w in wrapped):  # not a piece of a wrapped token
+            out.tokens.append(Token(span, m.group(), "bare" if alone else "prose", where))
 
 
 def _front_matter(raw: str) -> dict:

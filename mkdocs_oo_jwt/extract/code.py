@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import JWT, WHOLE_JWT
+from .jwtshape import JWT, WHOLE_JWT, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
@@ -53,8 +53,9 @@ class BlockScanner:
         texts = tuple(reversed(self.lead)) + self.where.texts
         return replace(self.where, texts=texts, nearness=nearness(len(self.lead), 0, 0) + self.where.nearness)
 
-    def add_token(self, start: int, end: int, place: str, **kw: Any) -> Token:
-        token = Token(self.span(start, end), self.text.text[start:end], place, self.here(), **kw)
+    def add_token(self, start: int, end: int, place: str, text: str | None = None, **kw: Any) -> Token:
+        """``text``: the token, when it is not the characters from start to end (broken over lines)."""
+        token = Token(self.span(start, end), self.text.text[start:end] if text is None else text, place, self.here(), **kw)
         self.out.tokens.append(token)
         self.taken.append((start, end))
         return token
@@ -75,6 +76,8 @@ class BlockScanner:
             PythonScanner(self).scan()
             self.prose_tokens()
             return
+        # tokens broken over lines, by where they start: each read as one bare sample token
+        wrapped = {s: (e, token) for s, e, token in wrapped_jwts(text)} if "eyJ" in text else {}
         pos = 0
         while pos < len(text):
             eol = text.find("\n", pos)
@@ -91,6 +94,11 @@ class BlockScanner:
                 nxt = self.http_message(first)
             elif shell.CURL_START.match(stripped):
                 nxt = self.curl(first)
+            elif first in wrapped:
+                end, token = wrapped[first]
+                self.add_token(first, end, "bare", text=token)
+                self.lead = []
+                nxt = text.find("\n", end) + 1 or len(text)
             elif WHOLE_JWT.fullmatch(stripped):
                 m = WHOLE_JWT.fullmatch(stripped)
                 s = first + m.start(1)
