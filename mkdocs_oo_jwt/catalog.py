@@ -32,7 +32,7 @@ RULES: dict[str, Rule] = {
         Rule("flow-ambiguous", Severity.INFO, "An example was attributed to a flow that another flow's evidence came close to; the finding names both and the directive that settles it."),
         Rule("json-duplicate-key", Severity.WARNING, "A JSON example repeats a key in one object: a token can sign only one of the two values."),
         Rule("internal-error", Severity.ERROR, "The checker failed on this page (a bug: please report it); every other page was still checked."),
-        Rule("page-unreadable", Severity.ERROR, "A page cannot be read or decoded as UTF-8, or exceeds a configured limit."),
+        Rule("page-unreadable", Severity.ERROR, "A page cannot be read or decoded as UTF-8, or exceeds a configured limit; or a folder of pages cannot be listed."),
         Rule("page-partly-checked", Severity.WARNING, "Part of a page was not checked: Markdown nested too deeply to parse (about 50 lists), or more samples than max_samples_per_page."),
     )
 }

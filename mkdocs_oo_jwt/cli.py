@@ -1,7 +1,7 @@
 """The ``oo-jwt`` command: ``main(argv=None) -> int``.
 
-Exit codes: 0 no error, 1 findings at or above --fail-on, 2 usage or configuration error (one line
-on stderr, never a traceback). ``fix`` also exits 1 when it changed (or, with --diff, would change)
+Exit codes: 0 no error, 1 findings at or above --fail-on, 2 usage or configuration error or an
+internal error (one line on stderr, never a traceback), 130 Ctrl-C, 143 SIGTERM. ``fix`` also exits 1 when it changed (or, with --diff, would change)
 a file, and 2 when no secret is configured.
 """
 
@@ -107,11 +107,89 @@ def load_settings(config: str | None):
     return load_pyproject(found) if found is not None else Settings()
 
 
+def _output_streams() -> None:
+    """Make stdout and stderr write what their encoding cannot carry as backslash escapes
+    (``\\u043a``) instead of raising UnicodeEncodeError: a report must survive a cp1252 or ASCII
+    stdout (a Windows runner redirecting to a file, ``PYTHONIOENCODING=ascii:strict``) whatever a
+    message quotes. The reporters already escape a file name's undecodable bytes (``\\xff``)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # None: no stream at all (pythonw)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _emit(stream, text: str) -> None:
+    """Write a report (or a diff) and flush it. A reader that went away (``oo-jwt check | head -1``)
+    is not a failure of the run: the rest of the output is dropped, the exit code still says
+    what was found."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        try:  # what is still buffered would fail again at exit ("Exception ignored ..."): to nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError):  # not a file (a test's capture): nothing is flushed at exit
+            pass
+
+
 def _refuses_secret(argv: list[str]) -> bool:
     return any(a == "--secret" or a.startswith("--secret=") for a in argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; however it ends, its exit code says how, and 1 only ever means findings:
+    Ctrl-C 130 and SIGTERM 143 (128 + the signal, as a shell reports a process a signal ended),
+    after the run's processes are stopped; anything unexpected (a bug) 2, as a usage or
+    configuration error: the run did not finish, it says nothing about the pages. Each is one line
+    on stderr, never a traceback (nor the exception's text: it may quote a page or a secret)."""
+    from .run.forking import Terminated, terminate_as_exception
+
+    try:
+        with terminate_as_exception():
+            return _command(argv)
+    except (KeyboardInterrupt, Terminated) as exc:
+        code, what = (130, "interrupted") if isinstance(exc, KeyboardInterrupt) else (143, "terminated (SIGTERM)")
+        return _stopped(exc, code, f"oo-jwt: {what}: stopped, no report")
+    except SystemExit:  # argparse: --help, --version, a usage error (2)
+        raise
+    except BaseException as exc:  # noqa: BLE001 - also what escapes `except Exception` (a Rust panic)
+        tb, where = exc.__traceback__, ""
+        while tb is not None:  # where it was raised (file and line: to help a bug report)
+            where, tb = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}", tb.tb_next
+        return _stopped(exc, 2, f"oo-jwt: internal error: {exc.__class__.__name__}{where} (a bug: please report it); "
+                        "the run did not finish")
+
+
+def _stopped(exc: BaseException, code: int, line: str) -> int:
+    """Say why the run stopped, then let go of its frames now: the run's ``finally`` blocks (the
+    pipeline's: its looker killed, its pool shut down, pending pages cancelled) run here, where
+    another Ctrl-C ends the process quietly (SIGINT's default action) instead of in a traceback."""
+    import signal
+
+    try:
+        print(line, file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr went away: the exit code still says it
+        pass
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        for _ in range(100):  # the chain too: an exception raised while handling another keeps both
+            if exc is None:
+                break
+            exc.__traceback__, exc = None, exc.__context__  # type: ignore[assignment]
+    except BaseException:  # noqa: BLE001 - a second signal while the run's children stop
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return code
+
+
+def _command(argv: list[str] | None) -> int:
+    _output_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     if _refuses_secret(argv):  # before argparse, which would echo the value in an error message
         print(
@@ -174,9 +252,7 @@ def _check(args) -> int:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2
     color = args.format == "text" and _color(args.color, sys.stdout)
-    output = REPORTERS[args.format](result, color=color)
-    sys.stdout.write(output)
-    sys.stdout.flush()
+    _emit(sys.stdout, REPORTERS[args.format](result, color=color))
     return exit_code(result, settings.fail_on)
 
 
@@ -207,8 +283,7 @@ def _explain(args) -> int:
         print(f"{path}:{page.location.line}:{page.location.column}: {page.message}", file=sys.stderr)
         return 1
     explanation = explain_page(page, settings, flows, secrets)
-    sys.stdout.write(render(explanation, line))
-    sys.stdout.flush()
+    _emit(sys.stdout, render(explanation, line))
     return 1 if line is not None and not explanation.samples_at(line) else 0
 
 
@@ -240,16 +315,14 @@ def _fix(args) -> int:
     report_stream = sys.stderr if args.diff else sys.stdout
     lines_stream = sys.stdout if args.format == "text" and not args.diff else sys.stderr
     if args.diff:
-        sys.stdout.write("".join(f.diff() for f in run.changed))
-        sys.stdout.flush()
+        _emit(sys.stdout, "".join(f.diff() for f in run.changed))
     for done in run.changed:
         if done.written or args.diff:  # a file not written is reported among the notices
             noun = "token" if done.count == 1 else "tokens"
             print(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}", file=lines_stream)
     lines_stream.flush()
     color = args.format == "text" and _color(args.color, report_stream)
-    report_stream.write(REPORTERS[args.format](run.result, color=color))
-    report_stream.flush()
+    _emit(report_stream, REPORTERS[args.format](run.result, color=color))
     changed = any(f.written for f in run.changed) if not args.diff else bool(run.changed)
     if changed or run.problems:
         return 1

@@ -20,7 +20,10 @@ plugins:
 
 Findings are logged through MkDocs (``path:line:col: rule [flow] message``, with line numbers of the
 source file, front matter included): errors at WARNING level, so ``mkdocs build --strict`` fails on
-them. Secrets are wrapped in ``settings.Secret`` as soon as MkDocs hands them over and never logged.
+them; and since ``mkdocs build -q`` drops warnings before strict mode counts them, a strict build in
+which the plugin logged any does not end well even so: the plugin fails it at its end, naming them.
+Secrets are wrapped in ``settings.Secret`` as soon as MkDocs hands them over, and no message is ever
+made from one (so there is nothing to redact: a secret that is also a word leaves the log intact).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import functools
 import logging
 import os
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -178,6 +180,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._unfilled: list[str] = []  # "page:line:col" of placeholders left in the built site
         self._time = 0.0  # seconds spent in this plugin's build hooks (on_serve runs outside any build)
         self._deferred: list[str] = []  # pages checked in the background, logged at the end of the build
+        self._failing: list[str] = []  # the messages logged at WARNING or above: a strict build fails on them
 
     def _close_background(self) -> None:
         background, self._background = self._background, None
@@ -245,14 +248,13 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             # (a broken token must fail `mkdocs build --strict`), with the way to fix the source.
             text += " (the built page has a freshly signed token; `oo-jwt fix` updates the source)"
         self._counts[str(finding.severity)] += 1
-        log.log(self._level(finding.severity), self._redact(text))
+        self._emit(self._level(finding.severity), text)
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets.values():
-            value = secret.reveal()
-            if value and value in text:
-                text = text.replace(value, "[secret]")
-        return text
+    def _emit(self, level: int, text: str) -> None:
+        """Log one message (never made from a secret), remembering those a strict build fails on."""
+        if level >= logging.WARNING:
+            self._failing.append(text)
+        log.log(level, text)
 
     def _read(self, page: MkDocsPage) -> Page | Finding:
         from .run.files import page_problem, read_page
@@ -309,9 +311,12 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             self._log(checked.problem)
             return markdown
         if checked.failure is not None:
-            summary, details = checked.failure
-            log.debug(self._redact(details))
-            raise PluginError(self._redact(f"oo-jwt: {shown}: internal error: {summary}"))
+            # a checker bug: an internal-error finding naming the exception's class only (its text
+            # may quote the page or a secret), as the command reports it; the other pages are checked
+            finding, frames = checked.failure
+            log.debug(f"oo-jwt: {shown}: where the checker failed (its message left out):\n{frames}")
+            self._log(finding)
+            return markdown
         report = checked.report
         if report is None:
             return markdown
@@ -341,7 +346,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 where = f"{one_line(doc.path)}:{loc.line}:{loc.column}"
                 self._unfilled.append(where)
                 self._counts["error"] += 1
-                log.log(
+                self._emit(
                     self._level(Severity.ERROR),
                     f"{where}: placeholder {PLACEHOLDER} left in the built page: no token could be signed for it "
                     "(no secret for its flow's role, no known flow, or no valid example to sign)",
@@ -364,7 +369,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             if at < 0:
                 loc = doc.location(fix.span)
                 self._counts["error"] += 1
-                log.log(
+                self._emit(
                     self._level(Severity.ERROR),
                     f"{one_line(doc.path)}:{loc.line}:{loc.column}: a token to regenerate is not in the Markdown "
                     "handed to oo-jwt (another plugin changed it): left as it is",
@@ -404,7 +409,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         for notice in run_notices(self._secrets, set() if fatal else set(self._unsigned)):
             # Notices never fail a build on their own (as with the command), unless fail_on is warning.
             level = max(self._level(notice.severity), logging.INFO)
-            log.log(level, self._redact(f"oo-jwt: {notice.message}"))
+            self._emit(level, f"oo-jwt: {notice.message}")
         if fatal:
             roles = needed or without
             left = []
@@ -417,6 +422,18 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 f"role{'s' if len(roles) > 1 else ''} ({'; '.join(left)}): "
                 f"set {self._names_hint(roles)} in the environment"
             )
+        if config.strict and self._failing and not log.isEnabledFor(logging.WARNING):
+            # `mkdocs build -q` sets MkDocs' logger to ERROR: the warnings above were dropped before
+            # strict mode could count them, and the build would pass. Fail it, saying what it hid.
+            shown = self._failing[:_STRICT_SHOWN]
+            more = len(self._failing) - len(shown)
+            raise PluginError(
+                f"oo-jwt: strict mode: {plural(len(self._failing), 'problem')} that -q (--quiet) hides:\n"
+                + "\n".join(shown) + (f"\n... and {more} more (build without -q to see them all)" if more else "")
+            )
+
+
+_STRICT_SHOWN = 20  # findings named in the error that ends a quiet strict build
 
 
 def _some(items: list[str], n: int = 5) -> str:

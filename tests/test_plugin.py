@@ -296,6 +296,31 @@ def test_broken_site_fails_naming_each_page_and_line(tmp_path):
     assert DEMO_SECRET not in output
 
 
+def _quiet_build(config: Path, site: Path, *options: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-q", *options, "-f", str(config), "-d", str(site)]
+    # timeout: a hang guard
+    return subprocess.run(cmd, capture_output=True, text=True, env=_env(OO_JWT_SECRET=DEMO_SECRET), cwd=config.parent, timeout=300)
+
+
+def test_a_quiet_strict_build_with_errors_fails_naming_them(tmp_path):
+    """``-q`` makes MkDocs drop warnings before its strict-mode counter sees them (it sets the
+    "mkdocs" logger to ERROR): the plugin's errors would pass a strict build unseen. The plugin
+    fails the build itself, at its end, naming each finding."""
+    result = _quiet_build(BROKEN / "mkdocs.yml", tmp_path / "site", "--strict")
+    assert result.returncode != 0, result.stderr
+    for page, line, rule in broken_expectations():
+        assert re.search(rf"{re.escape(page)}:{line}:\d+: {re.escape(rule)} ", result.stderr), (page, rule, result.stderr)
+    assert "-q" in result.stderr or "quiet" in result.stderr
+    assert DEMO_SECRET not in result.stdout + result.stderr
+
+
+def test_quiet_without_strict_and_a_quiet_strict_clean_build_pass(tmp_path):
+    assert _quiet_build(BROKEN / "mkdocs.yml", tmp_path / "a").returncode == 0
+    clean = _quiet_build(SITE / "mkdocs.yml", tmp_path / "b", "--strict")
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stderr.strip() == ""
+
+
 def test_fail_on_never_logs_errors_at_info(tmp_path):
     site = copy_site(BROKEN, tmp_path / "s")
     options = (BROKEN / "mkdocs.yml").read_text(encoding="utf-8").split("  - oo-jwt:\n")[1]

@@ -80,7 +80,7 @@ def checked(paths=(".",), **options) -> list[str]:
 
 
 def test_check_dot_in_a_repository_checks_only_the_pages_a_user_means(repo, capsys):
-    # as before: a link to a folder is not followed (handbook/ is walked once, as itself)
+    # a link to a folder walked already adds nothing: handbook/ is walked once, under its own name
     if sys.platform != "win32":
         (repo / "docs" / "linked").symlink_to(repo / "handbook")
     code = main(["check", "--no-cache", "--format", "json", "."])
@@ -183,3 +183,103 @@ def test_an_exclude_glob_pathspec_cannot_read_is_a_one_line_error(repo, capsys):
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("oo-jwt: error: --extend-exclude: '!' is not a gitignore-style glob")
     assert len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------------ nothing skipped silently
+# A gate that skips pages without saying so disagrees with the site: MkDocs builds the folders a
+# link leads to, and a folder that cannot be listed hides every page in it.
+
+
+def _json_check(*argv: str, cwd: Path | None = None, prefix: tuple[str, ...] = ()) -> tuple[int, dict, str]:
+    """`oo-jwt check --format json` in a subprocess: (exit code, report, stderr). The timeout only
+    guards a hang (a link loop walked forever)."""
+    proc = subprocess.run([*prefix, sys.executable, "-m", "mkdocs_oo_jwt", "check", "--no-cache", "--format", "json", *argv],
+                          capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("OO_JWT_SECRET")})
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout else {}, proc.stderr
+
+
+def _paths(report: dict) -> list[str]:
+    return sorted(f["path"] for f in report["findings"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links to folders")
+def test_a_folder_reached_through_a_link_is_checked_once_and_link_loops_end(tmp_path):
+    write(tmp_path, {"docs/real/a.md": BROKEN, "shared/b.md": BROKEN, "shared/sub/c.md": BROKEN})
+    (tmp_path / "docs" / "shared").symlink_to(tmp_path / "shared")  # outside the walked folder: MkDocs builds it
+    (tmp_path / "docs" / "alias").symlink_to(tmp_path / "docs" / "real")  # walked already: not again
+    (tmp_path / "docs" / "self").symlink_to(".")  # loops: each must end, no page twice
+    (tmp_path / "docs" / "real" / "up").symlink_to("..")
+    (tmp_path / "shared" / "back").symlink_to(tmp_path / "docs")
+    (tmp_path / "shared" / "sub" / "twice").symlink_to(tmp_path / "shared")
+    (tmp_path / "docs" / "gone").symlink_to(tmp_path / "nowhere")  # dangling: neither a folder nor a page
+    for jobs in ("1", "2"):  # in process, and through the looker process
+        code, report, err = _json_check("--jobs", jobs, "docs", cwd=tmp_path)
+        assert code == 1, err
+        # one finding per page: each page once, the linked folder's under the link's name
+        assert _paths(report) == ["docs/real/a.md", "docs/shared/b.md", "docs/shared/sub/c.md"]
+    assert checked([str(tmp_path / "docs")]) == [str(tmp_path / "docs" / "real" / "a.md"), str(tmp_path / "docs" / "shared" / "b.md"),
+                                                 str(tmp_path / "docs" / "shared" / "sub" / "c.md")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links to folders")
+def test_the_excludes_and_gitignore_apply_to_a_link_as_to_a_folder(tmp_path, monkeypatch):
+    write(tmp_path, {"docs/a.md": BROKEN, "elsewhere/x.md": BROKEN, "docs/.gitignore": "ignored/\n"})
+    (tmp_path / ".git").mkdir()
+    for name in ("node_modules", ".hidden", "ignored", "kept"):
+        (tmp_path / "docs" / name).symlink_to(tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path)
+    assert checked(["docs"]) == ["docs/a.md", "docs/kept/x.md"]
+
+
+def _unlistable(folder: Path) -> tuple[str, ...]:
+    """Make ``folder`` unlistable: chmod 000; as root (which lists it anyway), the command is run
+    without the capabilities that bypass permissions (the returned prefix). Skips if neither can be."""
+    folder.chmod(0)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("as root, a folder cannot be made unlistable without setpriv (util-linux)")
+    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
+    if subprocess.run([*prefix, "ls", str(folder)], capture_output=True).returncode == 0:
+        pytest.skip("setpriv could not drop the capabilities that bypass permissions here")
+    return prefix
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_a_silent_skip(tmp_path):
+    write(tmp_path, {"docs/a.md": "# fine\n", "docs/locked/b.md": BROKEN, "docs/locked/more/c.md": BROKEN})
+    locked = tmp_path / "docs" / "locked"
+    try:
+        prefix = _unlistable(locked)
+        for jobs in ("1", "2"):
+            code, report, err = _json_check("--jobs", jobs, "docs", cwd=tmp_path, prefix=prefix)
+            assert code == 1, err  # not "no problems": its pages were never checked
+            (finding,) = report["findings"]
+            assert (finding["path"], finding["rule"], finding["severity"]) == ("docs/locked", "page-unreadable", "error")
+            assert "cannot be listed" in finding["message"] and "Permission denied" in finding["message"]
+        code, report, err = _json_check("docs/locked", cwd=tmp_path, prefix=prefix)  # the folder given by name
+        assert code == 1 and _paths(report) == ["docs/locked"], err
+    finally:
+        locked.chmod(0o755)
+
+
+def test_the_default_excludes_are_matched_without_pathspec_and_as_pathspec_would(tmp_path, monkeypatch):
+    """The default excludes are plain folder names: a walk of a tree with no .gitignore never
+    imports pathspec (about 13 ms), and leaves out exactly what pathspec would leave out."""
+    names = [".git", ".venv", "venv", "node_modules", "__pycache__", ".oo-jwt-cache", ".tox", ".a.b", "venvs",
+             "x.venv", "node_modules2", "my venv", "docs", "a.b", "-", "..."]
+    write(tmp_path, {f"{above}{name}/{page}": BROKEN for name in names for above in ("", "a/", "a/.c/")
+                     for page in ("x.md", ".hidden.md", "venv.md")})
+    monkeypatch.chdir(tmp_path)
+    default = checked()
+    # a glob that matches nothing but is not a folder name: matched by pathspec, with the defaults
+    assert checked(extend_exclude=("*.nothing",)) == default
+    assert "a/venvs/x.md" in default and "a/x.venv/.hidden.md" in default and not any("/.c/" in p for p in default)
+    probe = ("import sys; from mkdocs_oo_jwt.cli import main; code = main(['check', '--no-cache', '--jobs', '1', '.']); "
+             "print(code, 'pathspec' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.stdout.splitlines()[-1] == "1 False", run.stderr
+    (tmp_path / "a" / ".gitignore").write_text("venvs/\n", encoding="utf-8")  # a .gitignore needs pathspec
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.stdout.splitlines()[-1] == "1 True", run.stderr

@@ -1,6 +1,7 @@
 """Pages checked in a background process while MkDocs renders: the plugin's work on another core.
 
 The checker is a fork of the build, so settings, flows and secrets are inherited, never pickled.
+It dies with the build, however the build ends (SIGTERM, SIGKILL, Ctrl-C: ``forking.become_child``).
 It reads each source page, checks it with the engine and sends back what it found; the plugin
 collects each page's result where it needs it (in ``on_page_markdown`` when it regenerates tokens,
 at the end of the build when it only verifies). Where a fork is not safe or not useful (no
@@ -22,7 +23,8 @@ from ..flows import FlowRegistry
 from ..model import Finding
 from ..page import Page
 from ..settings import Secret, Settings
-from .files import read_page
+from .files import internal_error, read_page
+from .forking import become_child, held_signals
 from .prefilter import may_hold_samples
 
 MIN_PAGES = 8  # fewer pages are checked in process: a fork would cost more than it saves
@@ -36,7 +38,9 @@ class Checked:
     digest: str | None = None  # of the page's text as checked (None: it could not be read)
     problem: Finding | None = None
     report: PageReport | None = None  # None: nothing on the page can be a sample
-    failure: tuple[str, str] | None = None  # (exception type, traceback text) of a checker bug
+    # a checker bug: its internal-error finding and its traceback's frames, never the exception's
+    # text (it may quote the page or a secret)
+    failure: tuple[Finding, str] | None = None
 
 
 def digest(doc: Page) -> str:
@@ -49,8 +53,8 @@ def check_doc(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dict[
         return checked  # no JWT, token, placeholder, json fence or endpoint: nothing to check
     try:
         checked.report = check_page(doc, settings, flows, secrets)
-    except Exception as exc:  # noqa: BLE001 - reported by the plugin as one line, details at debug
-        checked.failure = (f"{exc.__class__.__name__}: {exc}", "".join(traceback.format_exception(exc)))
+    except Exception as exc:  # noqa: BLE001 - reported by the plugin as a finding, the frames at debug
+        checked.failure = (internal_error(doc.path, exc), "".join(traceback.format_tb(exc.__traceback__)))
     return checked
 
 
@@ -84,14 +88,18 @@ class Background:
         from concurrent.futures import ProcessPoolExecutor
 
         _BUILD = (settings, flows, secrets)
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         self._where: dict[str, tuple] = {}
         self._files = dict((shown, file) for file, shown in items)
-        for start in range(0, len(items), BATCH):
-            batch = items[start : start + BATCH]
-            future = self._pool.submit(_check_sources, batch)
-            for i, (_, shown) in enumerate(batch):
-                self._where[shown] = (future, i)
+        # forked on the first submit, with SIGINT and SIGTERM held until it is ready to die with
+        # the build (``forking.become_child``): a build ended by SIGTERM or SIGKILL leaves no checker
+        with held_signals():
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=become_child, initargs=(os.getpid(),))
+            for start in range(0, len(items), BATCH):
+                batch = items[start : start + BATCH]
+                future = self._pool.submit(_check_sources, batch)
+                for i, (_, shown) in enumerate(batch):
+                    self._where[shown] = (future, i)
 
     def __contains__(self, shown: str) -> bool:
         return shown in self._where

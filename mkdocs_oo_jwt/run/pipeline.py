@@ -27,8 +27,8 @@ from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
 from ..settings import Secret, Settings
 from .files import decode_page, internal_error, read_bytes
-from .walk import discover_entries, page_stat
-from .forking import fork_is_safe
+from .walk import Unlistable, discover_entries, page_stat
+from .forking import become_child, fork_is_safe, held_signals
 from .prefilter import may_hold_samples
 from .stamps import stamp_of
 
@@ -68,7 +68,11 @@ def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], 
 def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
     """Look at every page from the ``start``-th on (the ones before are found, not read)."""
     for index, (file, shown, entry) in enumerate(discover_entries(paths, _RUN[0])):  # type: ignore[index]
-        if index >= start:
+        if index < start:
+            continue
+        if isinstance(entry, Unlistable):  # a folder whose pages cannot be found: an error, never cached
+            yield index, file, shown, [entry.finding(shown)], set(), NO, None, None, None
+        else:
             yield _look(index, file, shown, entry)
 
 
@@ -181,11 +185,20 @@ class _Parallel:
             from concurrent.futures import ProcessPoolExecutor
 
             load_checking(_RUN[4])  # type: ignore[index]
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+            # the checkers are forked on the first submit, with SIGINT and SIGTERM held: each
+            # dies with this process (``forking.become_child``), however this one ends
+            with held_signals():
+                self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                                initializer=become_child, initargs=(os.getpid(),))
+                self._submit_parts(batch)
+            return
+        self._submit_parts(batch)
+
+    def _submit_parts(self, batch: list[Looked]) -> None:
         for start in range(0, len(batch), CHECK_BATCH):
             part = batch[start : start + CHECK_BATCH]
             try:
-                future = self.pool.submit(_check_batch, part)
+                future = self.pool.submit(_check_batch, part)  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001 - the pool broke (a checker died): checked here
                 future = None
             self.futures.append((future, part))
@@ -234,28 +247,35 @@ class _Looker:
             fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         except (ImportError, AttributeError, OSError):
             pass  # a smaller pipe: the looker may wait for the main process now and then
-        self.pid = os.fork()
-        if self.pid == 0:  # the looker
-            code = 1
-            try:
-                os.close(read)
-                with os.fdopen(write, "wb") as out:
-                    batch: list[Looked] = []
-                    for looked in _looks(paths, 0):
-                        batch.append(looked)
-                        if len(batch) >= LOOK_BATCH:
-                            pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                            out.flush()
-                            batch = []
-                    pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                    pickle.dump((), out, pickle.HIGHEST_PROTOCOL)
-                code = 0
-            except BaseException:  # noqa: BLE001 - said by the main process, which looks again
-                pass
-            finally:
-                os._exit(code)
+        parent = os.getpid()
+        with held_signals():  # until the looker is ready to die with this process
+            self.pid = os.fork()
+            if self.pid == 0:  # the looker: never leaves this block (nor lets the signals in early)
+                _Looker._look_and_exit(paths, parent, read, write)
         os.close(write)
         self.stream = os.fdopen(read, "rb")
+
+    @staticmethod
+    def _look_and_exit(paths: list[str], parent: int, read: int, write: int) -> None:
+        code = 1
+        try:
+            become_child(parent)
+            os.close(read)
+            with os.fdopen(write, "wb") as out:
+                batch: list[Looked] = []
+                for looked in _looks(paths, 0):
+                    batch.append(looked)
+                    if len(batch) >= LOOK_BATCH:
+                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                        out.flush()
+                        batch = []
+                pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                pickle.dump((), out, pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException:  # noqa: BLE001 - said by the main process, which looks again
+            pass
+        finally:
+            os._exit(code)
 
     def batches(self) -> Iterator[list[Looked]]:
         while True:
