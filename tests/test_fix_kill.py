@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -154,7 +155,7 @@ def two_pages(env: Path) -> tuple[Path, dict[str, tuple[bytes, bytes]]]:
     return docs, known
 
 
-def fail_once(real, exc: OSError):
+def fail_once(real, exc: BaseException):
     calls = []
 
     def _fail(*args, **kwargs):
@@ -172,17 +173,149 @@ def fail_once(real, exc: OSError):
         ("fsync", OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
         ("replace", OSError(errno.EXDEV, "Invalid cross-device link"), "Invalid cross-device link"),
         ("replace", OSError(errno.EBUSY, "Device or resource busy"), "Device or resource busy"),
+        ("exchange", OSError(errno.EXDEV, "Invalid cross-device link"), "Invalid cross-device link"),
+        ("exchange", OSError(errno.EBUSY, "Device or resource busy"), "Device or resource busy"),
     ],
-    ids=["disk-full", "rename-cross-device", "rename-busy"],
+    ids=["disk-full", "rename-cross-device", "rename-busy", "exchange-cross-device", "exchange-busy"],
 )
 def test_a_failing_write_leaves_the_page_and_no_temporary_file(env, run, monkeypatch, target, exc, message):
+    """``replace``: where files cannot be exchanged (the fix falls back on a plain rename), the
+    rename fails; ``exchange``: the atomic exchange of the new file and the page fails."""
+    import mkdocs_oo_jwt.run.fixer as fixer
+
     docs, known = two_pages(env)
-    monkeypatch.setattr(os, target, fail_once(getattr(os, target), exc))
+    if target == "exchange":
+        monkeypatch.setattr(fixer, "exchange", fail_once(fixer.exchange, exc))
+    else:
+        if target == "replace":
+            monkeypatch.setattr(fixer, "exchange", lambda a, b: False)
+        monkeypatch.setattr(os, target, fail_once(getattr(os, target), exc))
     rc, out, _ = run("fix", "docs")
     assert rc == 1
     assert (docs / "a.md").read_bytes() == known["a.md"][0], "the page whose write failed was changed"
     assert (docs / "b.md").read_bytes() == known["b.md"][1], "the next page was not fixed"
     assert "docs/a.md" in out and message in out and "not fixed" in out, out
+    assert sorted(p.name for p in docs.iterdir()) == ["a.md", "b.md"], "a temporary file was left"
+    # the report is of the page as it is on disk: its stale token is still an error there
+    assert re.search(r"^docs/a\.md:\d+:\d+: error token-payload-mismatch", out, re.M), out
+    assert not re.search(r"^docs/b\.md:\d+:\d+: error", out, re.M), out
+
+
+def assert_not_fixed_as_on_disk(out: str, shown: str, old: bytes, page: Path) -> None:
+    """The page kept its bytes, the report says so, and its findings are those of the page as it
+    is on disk (its stale token), not of the text that could not be written."""
+    assert page.read_bytes() == old, "the page whose write failed was changed"
+    assert f"{shown}: " in out and "not fixed" in out, out
+    assert f"fixed {shown}" not in out, out
+    assert re.search(rf"^{re.escape(shown)}:\d+:\d+: error token-payload-mismatch", out, re.M), out
+    assert not [p.name for p in page.parent.iterdir() if p.name != page.name], "a temporary file was left"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX folder permissions and chattr")
+def test_a_read_only_folder_leaves_the_page_and_reports_it_as_it_is(env, run):
+    """The page is writable, its folder is not (no temporary file can be made beside it): as root,
+    whom permissions do not stop, the folder is made immutable (chattr +i), otherwise 0555."""
+    docs, known = two_pages(env)
+    locked = docs / "locked"
+    locked.mkdir()
+    (docs / "a.md").rename(locked / "a.md")
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_root:
+        if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+            pytest.skip("running as root and chattr +i is not available on this file system")
+    else:
+        locked.chmod(0o555)
+    try:
+        rc, out, _ = run("fix", "docs")
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
+        else:
+            locked.chmod(0o755)
+    assert rc == 1
+    assert "docs/locked/a.md: cannot write a temporary file beside it:" in out, out
+    assert_not_fixed_as_on_disk(out, "docs/locked/a.md", known["a.md"][0], locked / "a.md")
+    assert (docs / "b.md").read_bytes() == known["b.md"][1], "the next page was not fixed"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A folder on a file system with no space left: a 256 kB tmpfs, filled (needs root)."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("a real full disk needs root (mount -t tmpfs); the file-size limit test covers the rest")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(folder: Path) -> None:
+    """Write a file until not one more byte fits."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 4096, 1):
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_a_full_disk_leaves_the_page_and_no_temporary_file(env, run, full_disk):
+    docs, known = two_pages(env)
+    (full_disk / "a.md").write_bytes(known["a.md"][0])
+    (docs / "a.md").unlink()
+    (docs / "a.md").symlink_to(full_disk / "a.md")  # the page lives on the full disk
+    fill(full_disk)
+    rc, out, _ = run("fix", "docs")
+    assert rc == 1
+    assert "docs/a.md: cannot write: No space left on device: not fixed" in out, out
+    assert (docs / "b.md").read_bytes() == known["b.md"][1], "the next page was not fixed"
+    (full_disk / "filler").unlink()
+    assert_not_fixed_as_on_disk(out, "docs/a.md", known["a.md"][0], full_disk / "a.md")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_write_cut_short_by_the_file_size_limit_leaves_the_page_and_no_temporary_file(tmp_path):
+    """Like a full disk, for any user: fix runs with a file-size limit below the page's size, so
+    writing the new text fails part way ("File too large"); the page, and only the page, stays."""
+    import resource
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    old, _ = versions(0)
+    (docs / "a.md").write_bytes(old)
+    limit = len(old) // 2
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    # timeout: a hang guard, the run takes about a second
+    done = subprocess.run([sys.executable, "-c", FIX, "fix", "docs"], cwd=tmp_path, env=child_env(),
+                          capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "docs/a.md: cannot write: File too large: not fixed" in done.stdout, done.stdout
+    assert_not_fixed_as_on_disk(done.stdout, "docs/a.md", old, docs / "a.md")
+
+
+def test_ctrl_c_while_writing_leaves_the_page_and_no_temporary_file(env, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) while the new text is being synced: the command stops (how it
+    says so is the command's), the page keeps its bytes and no temporary file is left."""
+    docs, known = two_pages(env)
+    monkeypatch.setattr(os, "fsync", fail_once(os.fsync, KeyboardInterrupt()))
+    try:
+        main(["fix", "docs"])
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    assert (docs / "a.md").read_bytes() == known["a.md"][0]
     assert sorted(p.name for p in docs.iterdir()) == ["a.md", "b.md"], "a temporary file was left"
 
 
