@@ -345,3 +345,64 @@ def test_a_temporary_file_a_killed_run_left_is_removed_later(tree, monkeypatch):
     run(tree, cache)
     assert not old.exists()
     assert fresh.exists()  # may be another run's, writing now
+
+
+def _warm(tree: Path, cache: Path, jobs: int = 2) -> list[tuple]:
+    result = check_paths([str(tree / "docs")], Settings(), environ={"OO_JWT_SECRET": SECRET}, cache_dir=cache, jobs=jobs)
+    return [(f.rule, f.location.line, f.message) for f in result.findings]
+
+
+def _no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_warm_run_checks_a_changed_page_in_the_standby_checker(tree, monkeypatch):
+    """A warm run forks a checker at its start, which imports while the run looks at the pages,
+    and checks the pages found changed: the same findings as a check in process."""
+    import mkdocs_oo_jwt.engine as engine
+
+    cache = tree / ".oo-jwt-cache"
+    assert [r[0] for r in _warm(tree, cache)] == ["token-payload-mismatch"]
+    write_page(tree)  # the token now matches
+    (tree / "docs" / "other.md").write_text(PAGE.format(token="eyJhbGciOiJIUzI1NiJ9.e30.x"), encoding="utf-8")
+    main_pid, where = os.getpid(), tree / "checked-in"
+    check_page = engine.check_page
+
+    def marked(*args, **kwargs):
+        (where.parent / f"{where.name}-{'main' if os.getpid() == main_pid else 'child'}").touch()
+        return check_page(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "check_page", marked)
+    warm = _warm(tree, cache)
+    assert (tree / "checked-in-child").exists() and not (tree / "checked-in-main").exists()
+    assert warm == _warm(tree, cache, jobs=1) == run(tree, tree / "other-cache")
+    assert [r[0] for r in warm] == ["token-malformed"]
+    assert _no_child_left()
+
+
+def test_a_standby_checker_that_dies_costs_only_time(tree, monkeypatch):
+    from mkdocs_oo_jwt.run import pipeline
+
+    cache = tree / ".oo-jwt-cache"
+    _warm(tree, cache)
+    write_page(tree)
+    main_pid = os.getpid()
+
+    def dies(flows):
+        if os.getpid() != main_pid:
+            os._exit(9)
+
+    monkeypatch.setattr(pipeline, "load_checking", dies)
+    assert _warm(tree, cache) == []  # checked here instead
+    assert _no_child_left()
+
+
+def test_a_warm_run_with_nothing_changed_leaves_no_process(tree):
+    cache = tree / ".oo-jwt-cache"
+    cold = _warm(tree, cache)
+    assert _warm(tree, cache) == cold
+    assert _no_child_left()

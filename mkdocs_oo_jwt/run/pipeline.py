@@ -9,7 +9,10 @@ imported) walks the tree and looks at every page, and streams what it saw back t
 Meanwhile the main process imports the checking machinery (markdown-it, tree-sitter, PyJWT,
 jsonschema) once, on the first page to check, then forks the *checkers*, which inherit it (and
 the secrets and flow schemas: nothing secret is ever pickled). The import overlaps the looking and
-is paid once, not once per worker. A looker or checker that dies (killed, out of memory) costs
+is paid once, not once per worker. A warm run (a cache to look pages up in) is the other way
+round: the main process looks (a stat and a look-up per page cost less than a fork), and a checker
+forked on *standby* at the start imports meanwhile and checks the first pages found changed. A
+looker or checker that dies (killed, out of memory) costs
 only time: its pages are looked at or checked again in the main process. With one core,
 ``--jobs 1``, no ``fork``, or other threads running (a fork would copy their locks, not them),
 both stages run in the main process.
@@ -17,6 +20,7 @@ both stages run in the main process.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -43,7 +47,7 @@ NEW, KNOWN, NO = 1, 2, 0
 LOOK_BATCH = 64  # pages per message from the looker
 CHECK_BATCH = 4  # pages to check per task (a page to check costs a hundred times a page to look at)
 FORK_AT = 16  # pages to check before the checkers are forked (fewer are checked in the main process)
-PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports
+PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports (nor the main process for the standby checker)
 
 
 _RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
@@ -120,7 +124,20 @@ def _check_batch(batch: list[Looked]) -> list[Looked]:
 
 
 def load_checking(flows: FlowRegistry) -> None:
-    """Import and build what checking a page needs, so that processes forked after inherit it."""
+    """Import and build what checking a page needs, so that processes forked after inherit it.
+
+    The cyclic garbage collector is off meanwhile (imports make no garbage worth a collection),
+    and what was built is then frozen: never scanned again by a collection, so a forked checker
+    does not write to (and copy) every page of memory it inherited."""
+    gc.disable()
+    try:
+        _import_checking(flows)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _import_checking(flows: FlowRegistry) -> None:
     from .. import attribution, pairing, rules, signing  # noqa: F401
     from ..extract import extract  # noqa: F401
     from ..extract.markdown import markdown_parser
@@ -146,8 +163,11 @@ class _Parallel:
 
     def run(self, paths: list[str]) -> Iterator[Looked]:
         received = 0
-        # a warm run looks in process: mostly a stat and a look-up per page, less than a fork costs
-        looker = _Looker(paths) if _RUN[3] is None else _LookHere(paths)  # type: ignore[index]
+        # a warm run looks in process (mostly a stat and a look-up per page, less than a fork
+        # costs), while a checker on standby imports the checking machinery on another core
+        warm = _RUN[3] is not None  # type: ignore[index]
+        standby = _Standby() if warm else None
+        looker = _LookHere(paths) if warm else _Looker(paths)
         try:
             todo: list[Looked] = []
             for batch in looker.batches():
@@ -155,6 +175,9 @@ class _Parallel:
                 for looked in batch:
                     if looked[3] is not None:
                         yield looked
+                        continue
+                    if standby is not None and standby.takes():
+                        standby.send(looked)
                         continue
                     todo.append(looked)
                     if len(todo) >= (CHECK_BATCH if self.pool else FORK_AT):
@@ -170,10 +193,14 @@ class _Parallel:
                 self._submit(todo)
             else:
                 self.futures.append((None, todo))  # too few to fork for: checked here
+            if standby is not None:
+                yield from standby.results()
             for future, batch in self.futures:
                 yield from _batch_results(future, batch)
         finally:
             looker.close()
+            if standby is not None:
+                standby.close()
             if self.pool is not None:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -213,6 +240,111 @@ def _batch_results(future, batch: list[Looked]) -> list[Looked]:
     return _check_batch(batch)
 
 
+def _pipe() -> tuple[int, int]:
+    """A pipe of ``PIPE_BYTES`` where the system allows (else a smaller one: the writer may wait
+    for the reader now and then)."""
+    read, write = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+    return read, write
+
+
+class _Standby:
+    """A checker forked at the start of a warm run, before anything heavy is imported: it imports
+    the checking machinery while the main process looks at the pages, on another core, and checks
+    the first ``FORK_AT`` pages that changed as they are found. A warm run mostly finds a page or
+    two to check: their check then costs no import after the walk. When no page changed it is
+    killed, its import unfinished. Pages go one way and results come back only after the end
+    (an empty tuple), so neither side waits for the other with a full pipe. If it dies, its pages
+    are checked in the main process."""
+
+    def __init__(self):
+        self.sent: list[Looked] = []
+        read_pages, write_pages = _pipe()
+        read_results, write_results = os.pipe()
+        parent = os.getpid()
+        with held_signals():  # until the checker is ready to die with this process
+            self.pid = os.fork()
+            if self.pid == 0:  # the checker: never leaves this block (nor lets the signals in early)
+                _Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results)
+        os.close(read_pages)
+        os.close(write_results)
+        self.pages = os.fdopen(write_pages, "wb")
+        self.back = os.fdopen(read_results, "rb")
+
+    @staticmethod
+    def _check_and_exit(parent: int, unused: tuple[int, int], read_pages: int, write_results: int) -> None:
+        code = 1
+        try:
+            become_child(parent)
+            for fd in unused:
+                os.close(fd)
+            load_checking(_RUN[4])  # type: ignore[index]
+            checked = []
+            with os.fdopen(read_pages, "rb") as pages:
+                while True:
+                    looked = pickle.load(pages)
+                    if not looked:  # the end
+                        break
+                    checked.append(_check(looked))
+            with os.fdopen(write_results, "wb") as out:
+                pickle.dump(checked, out, pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the main process checks its pages instead
+            pass
+        finally:
+            os._exit(code)
+
+    def takes(self) -> bool:
+        return self.pid != 0 and len(self.sent) < FORK_AT
+
+    def send(self, looked: Looked) -> None:
+        try:
+            pickle.dump(looked, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.flush()
+        except OSError:  # it died: its pages are checked here (``results``)
+            self._stop()
+        self.sent.append(looked)
+
+    def results(self) -> Iterator[Looked]:
+        """What it checked; the pages it did not, checked here."""
+        checked: list[Looked] = []
+        if self.sent and self.pid:
+            try:
+                pickle.dump((), self.pages, pickle.HIGHEST_PROTOCOL)
+                self.pages.close()
+                checked = pickle.load(self.back)
+            except Exception:  # noqa: BLE001 - EOF or a torn message: it died
+                checked = []
+        done = {looked[0] for looked in checked}
+        yield from checked
+        for looked in self.sent:
+            if looked[0] not in done:
+                yield _check(looked)
+
+    def _stop(self) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
+
+    def close(self) -> None:
+        """Killed unless it has sent its results (so with no page to check, it never finishes its import)."""
+        for stream in (self.pages, self.back):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stop()
+
+
 class _LookHere:
     """The pages looked at in the main process, in batches as a looker sends them."""
 
@@ -240,13 +372,7 @@ class _Looker:
 
     def __init__(self, paths: list[str]):
         self.finished = False
-        read, write = os.pipe()
-        try:
-            import fcntl
-
-            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        except (ImportError, AttributeError, OSError):
-            pass  # a smaller pipe: the looker may wait for the main process now and then
+        read, write = _pipe()
         parent = os.getpid()
         with held_signals():  # until the looker is ready to die with this process
             self.pid = os.fork()
