@@ -82,7 +82,8 @@ def tool_stamp() -> str:
     line). A module edited in place inside an installed package is not seen: reinstalling it is."""
     from .. import __version__
 
-    return "\n".join([__version__, sys.version, sys.executable,
+    # the interpreter as a file: ``python`` and ``python3`` of one venv are the same one
+    return "\n".join([__version__, sys.version, os.path.realpath(sys.executable),
                       *(f"{folder}\0{file_stamp(folder)}" for folder in import_folders()), source_stamp()])
 
 
