@@ -167,7 +167,9 @@ class _Parallel:
         # costs), while a checker on standby imports the checking machinery on another core
         warm = _RUN[3] is not None  # type: ignore[index]
         standby = _Standby() if warm else None
-        looker = _LookHere(paths) if warm else _Looker(paths)
+        # a few files named (as pre-commit passes them) are looked at here too: fewer than a fork costs
+        few_files = len(paths) < LOOK_BATCH and all(os.path.isfile(path) for path in paths)
+        looker = _LookHere(paths) if warm or few_files else _Looker(paths)
         try:
             todo: list[Looked] = []
             for batch in looker.batches():
@@ -192,6 +194,8 @@ class _Parallel:
             if self.pool is not None:
                 self._submit(todo)
             else:
+                if todo:
+                    load_checking(_RUN[4])  # type: ignore[index]
                 self.futures.append((None, todo))  # too few to fork for: checked here
             if standby is not None:
                 yield from standby.results()
