@@ -47,9 +47,10 @@ def read_bytes(file: str, shown: str, settings: Settings) -> tuple[bytes, Stamp]
             if stat.st_size > limit:
                 return _too_big(shown, stat.st_size, settings)
             # ask for the size the file has (asking for the limit would allocate that much for
-            # every page) and one byte more; read on while it grows, up to the limit
+            # every page) and one byte more; read on while it grows (or came short), up to the
+            # limit. Exactly its size is the whole file as stat'ed: no second read to see its end
             data = os.read(fd, stat.st_size + 1)
-            while len(data) <= limit:
+            while len(data) != stat.st_size and len(data) <= limit:
                 more = os.read(fd, limit + 1 - len(data))
                 if not more:
                     break

@@ -47,6 +47,7 @@ NEW, KNOWN, NO = 1, 2, 0
 LOOK_BATCH = 64  # pages per message from the looker
 CHECK_BATCH = 4  # pages to check per task (a page to check costs a hundred times a page to look at)
 FORK_AT = 16  # pages to check before the checkers are forked (fewer are checked in the main process)
+CHECKER_NICENESS = 5  # how much less the pool's checkers weigh than the looker (see ``_checker_start``)
 PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports (nor the main process for the standby checker)
 
 
@@ -220,7 +221,7 @@ class _Parallel:
             # dies with this process (``forking.become_child``), however this one ends
             with held_signals():
                 self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"),
-                                                initializer=become_child, initargs=(os.getpid(),))
+                                                initializer=_checker_start, initargs=(os.getpid(),))
                 self._submit_parts(batch)
             return
         self._submit_parts(batch)
@@ -233,6 +234,17 @@ class _Parallel:
             except Exception:  # noqa: BLE001 - the pool broke (a checker died): checked here
                 future = None
             self.futures.append((future, part))
+
+
+def _checker_start(parent: int) -> None:
+    """A checker of the pool: it dies with its parent (``forking.become_child``), and yields the
+    processor to the looker, whose pages it waits for (the looker's work is what every checker
+    waits on; the checkers' own work fills what is left of the cores)."""
+    become_child(parent)
+    try:
+        os.nice(CHECKER_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 def _batch_results(future, batch: list[Looked]) -> list[Looked]:
@@ -390,6 +402,7 @@ class _Looker:
         code = 1
         try:
             become_child(parent)
+            gc.freeze()  # what it inherited is never collected: never scanned, nor copied by the scan
             os.close(read)
             with os.fdopen(write, "wb") as out:
                 batch: list[Looked] = []

@@ -19,13 +19,12 @@ _SAMPLE_MARKS = (
     re.compile(rb"eyJ"),  # a JWT
     re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
-    re.compile(rb"json(?<=```json|~~~json)|json(?<=``` json)"),  # a json fence
-    re.compile(rb"```[^\n`]*+\r?\n[ \t>]*+[\[{]"),  # a fence whose first line opens a JSON value
-    re.compile(rb"~~~[^\n~]*+\r?\n[ \t>]*+[\[{]"),
-    re.compile(rb"\n[ \t]*+\r?\n(?: {4}|\t)[ \t]*+[\[{]"),  # an indented code block opening one
-    re.compile(rb"HTTP/1\.[01]"),  # an HTTP message: its request or status line, or an http fence
-    re.compile(rb"```[ \t]*+(?:https?|rest)\b"),
-    re.compile(rb"~~~[ \t]*+(?:https?|rest)\b"),
+    # a fence: a json one, an http one, or one whose first line opens a JSON value (one mark
+    # for each fence character, so each starts with its literal)
+    re.compile(rb"```(?:[ \t]*+(?:json|https?\b|rest\b)|[^\n`]*+\r?\n[ \t>]*+[\[{])"),
+    re.compile(rb"~~~(?:[ \t]*+(?:json|https?\b|rest\b)|[^\n~]*+\r?\n[ \t>]*+[\[{])"),
+    re.compile(rb"\n[ \t]*+\r?\n(?: {4}|\t)[ \t]*+[\[{]"),  # an indented code block opening a JSON value
+    re.compile(rb"HTTP/1\.[01]"),  # an HTTP message: its request or status line
 )
 
 
