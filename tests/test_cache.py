@@ -406,3 +406,14 @@ def test_a_warm_run_with_nothing_changed_leaves_no_process(tree):
     cold = _warm(tree, cache)
     assert _warm(tree, cache) == cold
     assert _no_child_left()
+
+
+def test_a_cache_file_of_another_run_makes_a_cold_run_and_leaves_no_process(tree, monkeypatch):
+    """A cache file makes a warm run likely (a checker is put on standby before it is loaded);
+    one written for other settings is not this run's: the run is cold, the standby checker gone."""
+    cache = tree / ".oo-jwt-cache"
+    cold = _warm(tree, cache)
+    other = check_paths([str(tree / "docs")], Settings(fail_on="warning"), environ={"OO_JWT_SECRET": SECRET},
+                        cache_dir=cache, jobs=2)
+    assert [(f.rule, f.location.line, f.message) for f in other.findings] == cold
+    assert _no_child_left()

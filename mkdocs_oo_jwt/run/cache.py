@@ -94,6 +94,10 @@ class Cache:
             if type(entries) is dict and type(stats) is dict:
                 self.entries, self.stats = entries, stats
 
+    def saved(self) -> bool:
+        """Whether a cache file is there to load (a run may then be warm), told by a stat."""
+        return os.path.isfile(self.folder / FILE)
+
     @staticmethod
     def hash(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()

@@ -33,14 +33,18 @@ def check_paths(
         schema_dirs = [bundled_schema_dir(), *settings.flows_dirs]
         schema_files = sorted(p for d in schema_dirs for p in Path(d).glob("*.json"))
         cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
-        cache.load()
-    known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
+    run = pipeline.Run(settings, secrets, jobs, likely_warm=cache is not None and cache.saved())
+    try:
+        if cache is not None:
+            cache.load()
+        known = cache.known if cache and cache.stats else None  # a cold run has no file to look up
+    except BaseException:
+        run.close()
+        raise
     seen: dict[int, tuple[str, list[Finding]]] = {}
     unsigned: set[str] = set()
     kept: set[str] = set()  # the pages the cache answers for after this run
-    for index, file, shown, findings, roles, keep, content_hash, stamp, _ in pipeline.pages(
-        paths, settings, secrets, cache, known, jobs
-    ):
+    for index, file, shown, findings, roles, keep, content_hash, stamp, _ in run.pages(paths, cache, known):
         seen[index] = shown, findings
         unsigned |= roles
         if cache is not None and keep != pipeline.NO:

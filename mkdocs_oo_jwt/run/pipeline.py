@@ -54,20 +54,42 @@ PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports 
 _RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
 
 
-def pages(paths: Iterable[str], settings: Settings, secrets: dict[str, Secret], cache, known,
-          jobs: int | None) -> Iterator[Looked]:
-    """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
-    particular order (each carries its index)."""
-    global _RUN
+class Run:
+    """A run's pages through the pipeline. Made before the cache is loaded, so that a checker on
+    standby (``likely_warm``: there is a cache file to load) starts importing as early as it can;
+    the flows are loaded here, once, before any fork: inherited (a bad flows folder stops here)."""
 
-    # the flows are loaded once per run, before any fork: inherited (and a bad flows folder stops here)
-    _RUN = (settings, secrets, cache, known, load_flows(settings.flows_dirs))
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and fork_is_safe():
-        yield from _Parallel(jobs).run(list(paths))
-    else:
-        for looked in _looks(paths, 0):
-            yield looked if looked[3] is not None else _check(looked)
+    def __init__(self, settings: Settings, secrets: dict[str, Secret], jobs: int | None, likely_warm: bool):
+        global _RUN
+
+        _RUN = (settings, secrets, None, None, load_flows(settings.flows_dirs))
+        self.jobs = jobs or os.cpu_count() or 1
+        self.parallel = self.jobs > 1 and fork_is_safe()
+        self.standby = _Standby() if self.parallel and likely_warm else None
+
+    def pages(self, paths: Iterable[str], cache, known) -> Iterator[Looked]:
+        """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
+        particular order (each carries its index). ``known`` None (no page in the cache) makes
+        the run cold, whatever was likely."""
+        global _RUN
+
+        settings, secrets, _, _, flows = _RUN  # type: ignore[misc]
+        _RUN = (settings, secrets, cache, known, flows)
+        standby, self.standby = self.standby, None
+        if known is None and standby is not None:
+            standby.close()  # cold after all: the looker and the pool, as for any cold run
+            standby = None
+        if self.parallel:
+            yield from _Parallel(self.jobs).run(list(paths), standby)
+        else:
+            for looked in _looks(paths, 0):
+                yield looked if looked[3] is not None else _check(looked)
+
+    def close(self) -> None:
+        """The standby checker of a run whose pages were never asked for, killed."""
+        if self.standby is not None:
+            self.standby.close()
+            self.standby = None
 
 
 def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
@@ -162,12 +184,11 @@ class _Parallel:
         self.pool = None
         self.futures: list = []  # (future or None, batch)
 
-    def run(self, paths: list[str]) -> Iterator[Looked]:
+    def run(self, paths: list[str], standby: _Standby | None) -> Iterator[Looked]:
         received = 0
         # a warm run looks in process (mostly a stat and a look-up per page, less than a fork
         # costs), while a checker on standby imports the checking machinery on another core
         warm = _RUN[3] is not None  # type: ignore[index]
-        standby = _Standby() if warm else None
         # a few files named (as pre-commit passes them) are looked at here too: fewer than a fork costs
         few_files = len(paths) < LOOK_BATCH and all(os.path.isfile(path) for path in paths)
         looker = _LookHere(paths) if warm or few_files else _Looker(paths)
@@ -296,7 +317,7 @@ class _Standby:
     def _check_and_exit(parent: int, unused: tuple[int, int], read_pages: int, write_results: int) -> None:
         code = 1
         try:
-            become_child(parent)
+            _checker_start(parent)  # it yields the processor to the main process's looking too
             for fd in unused:
                 os.close(fd)
             load_checking(_RUN[4])  # type: ignore[index]
