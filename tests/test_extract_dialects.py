@@ -627,3 +627,19 @@ def test_a_js_block_with_no_token_gives_no_sample():
         ```
     """)
     assert found.examples == [] and found.tokens == []
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_tab_the_parser_expands_in_an_indented_fence_keeps_spans_exact(crlf):
+    # a fence indented by one space: markdown-it takes one column of each content line's
+    # indentation, and a tab there becomes three spaces in the content it gives
+    token = sign({**CONVERSION, "title": "a.docx"})
+    page = page_of(
+        " ```json\n{\n\t\"filetype\": \"docx\",\n\t\"token\": \"" + token + "\"\n}\n ```\n", crlf=crlf
+    )
+    found = extract(page)
+    (tok,) = found.tokens
+    assert page.text[tok.span.start : tok.span.end] == tok.text == token
+    assert at(page, tok.span) == (4, 12)
+    (example,) = found.examples
+    assert values(page, example)["/filetype"] == (3, 14, '"docx"')

@@ -85,12 +85,18 @@ class MappedText:
     origins: tuple[int, ...]  # page offset of each line's first character
 
     page_end: int = 0  # the page's length: no offset maps past it
+    # of each line, the spaces that a tab of the page became (the parser expands a tab it dedents
+    # part of): they all map to the tab, and ``origins`` is the page offset of what follows them
+    leads: tuple[int, ...] = ()
 
     def to_page(self, offset: int) -> int:
         i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
         if not self.origins:
             return 0
-        return min(self.origins[i] + (offset - self.line_starts[i]), self.page_end)
+        into = offset - self.line_starts[i]
+        if self.leads:
+            into = max(into - self.leads[i], 0)
+        return min(self.origins[i] + into, self.page_end)
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.to_page(start), max(self.to_page(start), self.to_page(end)))
@@ -126,22 +132,29 @@ def map_content(page: Page, content: str, first_line: int) -> MappedText:
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    starts, origins, pos = [], [], 0
+    starts, origins, leads, pos = [], [], [], 0
     for i, line in enumerate(lines):
         starts.append(pos)
         pos += len(line) + 1
         n = first_line + i
+        lead = 0
         if n >= len(page.lines):
             origins.append(len(page.text))
+            leads.append(lead)
             continue
         raw = page.lines[n]
         if raw.endswith(line):
             col = len(raw) - len(line)
         else:  # tabs expanded by the parser: anchor on the text after the indentation
             stripped = line.lstrip(" ")
-            col = len(raw) - len(stripped) if raw.endswith(stripped) else 0
+            if raw.endswith(stripped):
+                col, lead = len(raw) - len(stripped), len(line) - len(stripped)
+            else:
+                col = 0
         origins.append(page.line_starts[n] + col)
-    return MappedText("\n".join(lines) + ("\n" if lines else ""), tuple(starts), tuple(origins), len(page.text))
+        leads.append(lead)
+    return MappedText("\n".join(lines) + ("\n" if lines else ""), tuple(starts), tuple(origins), len(page.text),
+                      tuple(leads) if any(leads) else ())
 
 
 _FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
