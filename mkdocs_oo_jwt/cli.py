@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Only what every run needs is imported here; each command imports what it uses.
 
@@ -75,6 +79,9 @@ def _parser():
     )
     fix.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     fix.add_argument("--diff", action="store_true", help="print a unified diff on stdout and write nothing (the report goes to stderr)")
+    fix.add_argument("--placeholders", choices=("fill", "keep"), default="fill",
+                     help="fill (the default): sign a token in place of each <oo-jwt> placeholder; keep: leave them "
+                     "for the build to sign (the oo-jwt-fix pre-commit hook keeps them; the last one given counts)")
     _common_options(fix, report="format of the report of what remains")
 
     explain = sub.add_parser(
@@ -220,11 +227,126 @@ def _settings_and_paths(args):
     from .settings import CLI, OPTIONS, ConfigError, with_cli
 
     settings = with_cli(load_settings(args.config), {o.name: getattr(args, o.name, None) for o in OPTIONS if CLI in o.where})
+    if args.config and os.path.splitext(args.config)[1] in (".yml", ".yaml"):
+        unchecked = zensical_warning(Path(args.config))
+        if unchecked is not None:
+            print(f"oo-jwt: warning: {unchecked}", file=sys.stderr)
     paths = args.paths or ["docs"]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
     return settings, paths
+
+
+# ------------------------------------------------------------------ a site Zensical builds
+
+# Which evidence says that Zensical builds a site (checked by `--config mkdocs.yml` only):
+#   - a zensical.toml beside mkdocs.yml: `zensical build` reads it first (then mkdocs.yml, then
+#     mkdocs.yaml), so its markdown_extensions are the ones that run;
+#   - else Zensical installed where the command can see it (its package importable by this Python,
+#     or a `zensical` command on PATH, as in a pre-commit hook's own environment): MkDocs may be
+#     installed too (trying Zensical beside MkDocs is what Material's banner suggests), and the
+#     advice is harmless under MkDocs (the plugin checks alone, once, when both are listed).
+# Zensical drops every plugin it does not know without a word and runs the Python-Markdown
+# extensions of the file it reads: without the extension there, its builds check nothing and fill
+# no placeholder. A warning, not a failure: this command is the gate, and it did check the pages.
+
+
+def zensical_installed() -> str | None:
+    """How Zensical is seen to be installed (``None``: it is not), without importing it."""
+    import importlib.util
+    import shutil
+
+    try:
+        if importlib.util.find_spec("zensical") is not None:
+            return "its package is importable here"
+    except (ImportError, ValueError):  # a broken install: as not there
+        pass
+    return "a zensical command is on PATH" if shutil.which("zensical") else None
+
+
+def zensical_warning(config: Path) -> str | None:
+    """What to tell a user whose site, configured by ``config`` (a mkdocs.yml that names oo-jwt),
+    Zensical would build without running oo-jwt (see above): one line saying what to add where;
+    ``None`` when Zensical is not seen or runs the extension."""
+    from .settings import ConfigError, plugin_section, read_mkdocs_yml
+    from .site import EXTENSION
+
+    try:
+        data = read_mkdocs_yml(config)
+        options = plugin_section(data, config) if _names_plugin(data) else {}
+    except ConfigError:
+        return None
+    toml = config.with_name("zensical.toml")
+    if toml.is_file():
+        project = _read_toml(toml)
+        if project is None or _names_extension(project.get("markdown_extensions"), EXTENSION):
+            return None  # a zensical.toml Zensical cannot read fails its build loudly on its own
+        table = f'[project.markdown_extensions."{EXTENSION}"]'
+        given = _toml_options(options)
+        return (f"zensical build reads {toml} (it comes before {config.name}), which names no {EXTENSION}, and "
+                f"Zensical drops the oo-jwt plugin: its builds would check no page and fill no <oo-jwt> "
+                f"placeholder; add {table} to {toml}" + (f" with {given}" if given else ""))
+    evidence = zensical_installed()
+    if evidence is None or _names_extension(data.get("markdown_extensions"), EXTENSION):
+        return None
+    given = _yaml_options(options)
+    return (f"{config} names the oo-jwt plugin but not the {EXTENSION} Markdown extension, and Zensical is "
+            f"installed ({evidence}): Zensical drops the plugin, so `zensical build` would check no page and fill "
+            f'no <oo-jwt> placeholder; add "- {EXTENSION}{": " + given if given else ""}" under markdown_extensions: '
+            f"in {config} (MkDocs then still checks each page once, with the plugin)")
+
+
+def _names_plugin(data: dict) -> bool:
+    plugins = data.get("plugins")
+    items = plugins if isinstance(plugins, (list, dict)) else []
+    return any(item == "oo-jwt" or (isinstance(item, dict) and "oo-jwt" in item) for item in items)
+
+
+def _names_extension(extensions: object, name: str) -> bool:
+    """Does a ``markdown_extensions`` value (mkdocs.yml's list, a zensical.toml table) name ``name``
+    (also as ``name:Class``)?"""
+    if isinstance(extensions, dict):
+        keys = list(extensions)
+    elif isinstance(extensions, list):
+        keys = [k for item in extensions for k in (item if isinstance(item, dict) else [item])]
+    else:
+        return False
+    return any(str(key).split(":")[0] == name for key in keys)
+
+
+def _read_toml(path: Path) -> dict | None:
+    """zensical.toml's project table, as Zensical reads it (``[project]``, or the whole file)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    project = data.get("project", data)
+    return project if isinstance(project, dict) else None
+
+
+def _given(options: dict) -> dict:
+    """The plugin's options to repeat for the extension: secrets stay in the environment, where the
+    extension reads them as the plugin does."""
+    return {k: v for k, v in options.items() if k != "secrets" and isinstance(v, (str, int, float, list))}
+
+
+def _yaml_options(options: dict) -> str:
+    import yaml
+
+    given = _given(options)
+    try:
+        return yaml.safe_dump(given, default_flow_style=True, sort_keys=False, width=1 << 30).strip() if given else ""
+    except yaml.YAMLError:
+        return ""
+
+
+def _toml_options(options: dict) -> str:
+    import json
+
+    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in _given(options).items())
 
 
 def _color(choice: str, stream) -> bool:
@@ -306,7 +428,7 @@ def _fix(args) -> int:
 
     try:
         settings, paths = _settings_and_paths(args)
-        run = fix_paths(paths, settings, write=not args.diff)
+        run = fix_paths(paths, settings, write=not args.diff, fill_placeholders=args.placeholders == "fill")
     except (ConfigError, FlowsError, NoSecret) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2

@@ -25,12 +25,14 @@ class PageReport:
     fixes: list[Fix]  # a freshly signed token for every stale or placeholder token (needs secrets)
     cacheable: bool = True  # False when findings depend on the clock (a token with exp or nbf)
     placeholders: tuple[Span, ...] = ()  # every <oo-jwt> placeholder token of the page
+    tokens: int = 0  # the page's sample tokens, placeholders included (a build's summary counts them)
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
     ctx, findings = _check(page, settings, flows, secrets)
     placeholders = tuple(t.span for t in ctx.extraction.tokens if t.placeholder)
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders,
+                      len(ctx.extraction.tokens))
 
 
 @dataclass

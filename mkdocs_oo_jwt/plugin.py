@@ -11,7 +11,7 @@ plugins:
         outbox: !ENV [OO_JWT_SECRET_OUTBOX, OO_JWT_SECRET, null]
         browser: !ENV [OO_JWT_SECRET_BROWSER, OO_JWT_SECRET, null]
       version: "8.2"              # documented product version (default: latest)
-      flows_dir: flows            # extra or overriding flow schemas, relative to mkdocs.yml
+      # flows_dir: flows          # optional: extra or overriding flow schemas, relative to mkdocs.yml
       disable: [token-unpaired]   # rule ids
       fail_on: error              # error | warning | never
       keep_claims: false
@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, PrefixedLogger, get_plugin_logger
 
 from .report.common import plural
 from .report.text import one_line
 from .samples import PLACEHOLDER
-from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, env_hint, unknown_option
+from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, unknown_option
+from .site import EXTENSION, UNFILLED, finding_text, log_level, names_hint, normalise, regenerated, unfilled
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -53,7 +54,9 @@ if TYPE_CHECKING:
     from .model import Finding, Severity
     from .page import Page
 
-log = get_plugin_logger(__name__)
+# MkDocs' plugin logger (so strict mode counts its warnings), its prefix the tool's name: every line
+# reads "oo-jwt: ...", once (get_plugin_logger's own prefix would be the package, "mkdocs_oo_jwt").
+log = PrefixedLogger("oo-jwt", get_plugin_logger(__name__).logger)
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,15 +101,10 @@ OoJwtConfig = type("OoJwtConfig", (_StrictConfig,), {o.name: _Declared(o) for o 
 # The plugin
 # --------------------------------------------------------------------------------------------
 
-def _normalise(text: str) -> str:
-    """Newlines as MkDocs reads a page (text mode: universal newlines)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def _strip_meta(text: str) -> str:
     from mkdocs.utils.meta import get_data
 
-    return get_data(_normalise(text))[0]
+    return get_data(normalise(text))[0]
 
 
 def _timed(*, last: bool = False):
@@ -123,8 +121,8 @@ def _timed(*, last: bool = False):
             finally:
                 self._time += time.perf_counter() - started
                 if last:
-                    # Through the plugin's logger without its "mkdocs_oo_jwt: " prefix: a measurement
-                    # read verbatim by the benchmark, not one of the "oo-jwt: ..." messages for users.
+                    # Through the plugin's logger without its "oo-jwt: " prefix: a measurement read
+                    # verbatim by the benchmark (benchmarks/bench.py), not a message for users.
                     log.logger.debug(f"oo-jwt: plugin time {self._time:.3f} s in {self._pages} pages")
 
         return timed
@@ -175,7 +173,10 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         """Per-build state: nothing carries over from one build (or `mkdocs serve` rebuild) to the next."""
         self._counts = {"error": 0, "warning": 0, "info": 0}
         self._pages = 0
-        self._signed = 0
+        self._tokens = 0  # sample tokens of the pages checked, placeholders included
+        self._placeholders = 0
+        self._filled = 0  # placeholders given a signed token in the built pages (mode regenerate)
+        self._resigned = 0  # stale tokens replaced by a freshly signed one in the built pages
         self._unsigned: dict[str, set[str]] = {}  # role -> pages whose tokens of that role went unsigned
         self._unfilled: list[str] = []  # "page:line:col" of placeholders left in the built site
         self._time = 0.0  # seconds spent in this plugin's build hooks (on_serve runs outside any build)
@@ -193,6 +194,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         from .settings import secrets_from_env
 
         self._reset()
+        _leave_extension(config)
         try:
             self._flows = load_flows(self._settings.flows_dirs)
         except FlowsError as exc:
@@ -209,19 +211,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         return config
 
     def _names_hint(self, roles=ROLES) -> str:
-        env = self._settings.secret_env
-        counts: dict[str, int] = {}
-        for role in ROLES:
-            for name in env.get(role, ()):
-                counts[name] = counts.get(name, 0) + 1
-        names = sorted(counts, key=lambda n: -counts[n])
-        shared = [n for n in names if all(n in env.get(r, ()) for r in roles)]
-        own = [n for n in names if n not in shared and any(n in env.get(r, ()) for r in roles)]
-        if shared and own:
-            return f"{' or '.join(shared)} (or, for one role, {', '.join(own)})"
-        if shared or own:
-            return " or ".join(shared or own)
-        return "a secret under plugins.oo-jwt.secrets: " + ", ".join(f"{r}: {env_hint(r)}" for r in roles)
+        return names_hint(self._settings, roles)
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
         for folder in self._settings.flows_dirs:
@@ -231,22 +221,10 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     # ---- pages -------------------------------------------------------------------------------
 
     def _level(self, severity: Severity) -> int:
-        fail_on = self.config.fail_on
-        name = str(severity)
-        if name == "error":
-            return logging.INFO if fail_on == "never" else logging.WARNING
-        if name == "warning":
-            return logging.WARNING if fail_on == "warning" else logging.INFO
-        return logging.DEBUG
+        return log_level(severity, self.config.fail_on)
 
     def _log(self, finding: Finding, *, regenerated: bool = False) -> None:
-        loc = finding.location
-        flow = f" [{one_line(finding.flow)}]" if finding.flow is not None else ""
-        text = f"{one_line(finding.path)}:{loc.line}:{loc.column}: {finding.rule}{flow} {one_line(finding.message)}"
-        if regenerated:
-            # The built page shows a freshly signed token, but the source stays stale: still a finding
-            # (a broken token must fail `mkdocs build --strict`), with the way to fix the source.
-            text += " (the built page has a freshly signed token; `oo-jwt fix` updates the source)"
+        text = finding_text(finding, regenerated=regenerated)
         self._counts[str(finding.severity)] += 1
         self._emit(self._level(finding.severity), text)
 
@@ -314,49 +292,52 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             # a checker bug: an internal-error finding naming the exception's class only (its text
             # may quote the page or a secret), as the command reports it; the other pages are checked
             finding, frames = checked.failure
-            log.debug(f"oo-jwt: {shown}: where the checker failed (its message left out):\n{frames}")
+            log.debug(f"{shown}: where the checker failed (its message left out):\n{frames}")
             self._log(finding)
             return markdown
         report = checked.report
         if report is None:
             return markdown
         regenerate = self.config.mode == "regenerate"
-        fixed = [f.span for f in report.fixes] if regenerate else []
+        fixed = report.fixes if regenerate else []
         for finding in report.findings:
-            covered = finding.span is not None and any(s.contains(finding.span) for s in fixed)
-            self._log(finding, regenerated=covered)
+            self._log(finding, regenerated=regenerated(finding, fixed))
         for role in report.unsigned_roles:
             self._unsigned.setdefault(role, set()).add(shown)
+        self._tokens += report.tokens
+        self._placeholders += len(report.placeholders)
         if not regenerate or not isinstance(doc, Page) or markdown is None:
             return markdown
         self._check_placeholders(doc, report)
         if not report.fixes:
             return markdown
-        self._signed += len(report.fixes)
-        return self._regenerated(doc, markdown, report.fixes)
+        return self._regenerated(doc, markdown, report.fixes, frozenset(report.placeholders))
 
     def _check_placeholders(self, doc: Page, report) -> None:
         """Placeholders the build could not fill (no secret for the role, no flow, no example to sign)."""
         from .model import Severity
 
-        filled = {f.span for f in report.fixes}
-        for span in report.placeholders:
-            if span not in filled:
-                loc = doc.location(span)
-                where = f"{one_line(doc.path)}:{loc.line}:{loc.column}"
-                self._unfilled.append(where)
-                self._counts["error"] += 1
-                self._emit(
-                    self._level(Severity.ERROR),
-                    f"{where}: placeholder {PLACEHOLDER} left in the built page: no token could be signed for it "
-                    "(no secret for its flow's role, no known flow, or no valid example to sign)",
-                )
+        for span in unfilled(report):
+            loc = doc.location(span)
+            where = f"{one_line(doc.path)}:{loc.line}:{loc.column}"
+            self._unfilled.append(where)
+            self._counts["error"] += 1
+            self._emit(self._level(Severity.ERROR), f"{where}: {UNFILLED}")
 
-    def _regenerated(self, doc: Page, markdown: str, fixes) -> str:
+    def _signed(self, fix, placeholders: frozenset) -> None:
+        """Count a token put into a built page: a placeholder filled, or a stale token re-signed."""
+        if fix.span in placeholders:
+            self._filled += 1
+        else:
+            self._resigned += 1
+
+    def _regenerated(self, doc: Page, markdown: str, fixes, placeholders: frozenset = frozenset()) -> str:
         from .fixes import apply
         from .model import Severity
 
         if _strip_meta(doc.text) == markdown:
+            for fix in fixes:
+                self._signed(fix, placeholders)
             return _strip_meta(apply(doc.text, fixes))
         # Another plugin changed the Markdown: swap each old token for its new one, in page order.
         log.debug(f"{doc.path}: the Markdown was changed before oo-jwt saw it; replacing tokens by their text")
@@ -377,15 +358,23 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 continue
             markdown = markdown[:at] + fix.replacement + markdown[at + len(old):]
             cursor = at + len(fix.replacement)
+            self._signed(fix, placeholders)
         return markdown
 
     # ---- end of the build ----------------------------------------------------------------------
 
     def summary(self) -> str:
+        """The build's last line (logged with the "oo-jwt: " prefix), each number saying what it
+        counts: findings by severity; the pages, and the sample tokens and placeholders they hold;
+        in mode regenerate, what the built pages got (the other tokens were right as written)."""
         counts = ", ".join(plural(self._counts[k], k) for k in ("error", "warning", "info"))
-        line = f"oo-jwt: {counts} in {plural(self._pages, 'page')}"
+        held = [plural(self._tokens - self._placeholders, "sample token")]
+        if self._placeholders:
+            held.append(plural(self._placeholders, "placeholder"))
+        line = f"{counts} in {plural(self._pages, 'page')} ({', '.join(held)})"
         if self.config.mode == "regenerate":
-            line += f"; {plural(self._signed, 'sample token')} signed in the built pages"
+            line += (f"; in the built pages {plural(self._filled, 'placeholder')} filled and "
+                     f"{plural(self._resigned, 'token')} re-signed")
         return line
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -409,7 +398,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         for notice in run_notices(self._secrets, set() if fatal else set(self._unsigned)):
             # Notices never fail a build on their own (as with the command), unless fail_on is warning.
             level = max(self._level(notice.severity), logging.INFO)
-            self._emit(level, f"oo-jwt: {notice.message}")
+            self._emit(level, notice.message)
         if fatal:
             roles = needed or without
             left = []
@@ -434,6 +423,22 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
 
 _STRICT_SHOWN = 20  # findings named in the error that ends a quiet strict build
+
+
+def _leave_extension(config: MkDocsConfig) -> None:
+    """One check, one report: a site that lists both the plugin and the Python-Markdown extension
+    (``markdown_extensions: - mkdocs_oo_jwt.extension``, so that Zensical checks it too) is checked
+    by the plugin alone under MkDocs and ProperDocs, which knows each page's file and the end of the
+    build; the extension's entry is taken out of this build's Markdown."""
+    extensions = config["markdown_extensions"] or []
+    ours = [e for e in extensions if (e if isinstance(e, str) else type(e).__module__).split(":")[0] == EXTENSION]
+    if not ours:
+        return
+    config["markdown_extensions"] = [e for e in extensions if not any(e is o for o in ours)]
+    mdx_configs = config["mdx_configs"] or {}
+    for name in [n for n in mdx_configs if str(n).split(":")[0] == EXTENSION]:
+        del mdx_configs[name]
+    log.info(f"markdown_extensions: {EXTENSION} left to the plugin (one check, one report)")
 
 
 def _some(items: list[str], n: int = 5) -> str:

@@ -218,7 +218,11 @@ class FromEnv:
 def _env_tag(loader, node) -> FromEnv:
     """MkDocs' ``!ENV`` (yaml_env_tag), remembering the variable names and the default."""
     import yaml
-    from yaml_env_tag import construct_env_tag
+
+    try:
+        from yaml_env_tag import construct_env_tag  # what MkDocs, ProperDocs (and Zensical's copy) run
+    except ImportError:  # neither MkDocs nor ProperDocs installed (a Zensical site)
+        construct_env_tag = _construct_env_tag
 
     names: tuple[str, ...] = ()
     default = None
@@ -231,6 +235,31 @@ def _env_tag(loader, node) -> FromEnv:
             items = items[:-1]
         names = tuple(str(loader.construct_scalar(item)) for item in items)
     return FromEnv(names, construct_env_tag(loader, node), default)
+
+
+def _construct_env_tag(loader, node) -> Any:
+    """yaml_env_tag's ``!ENV``, for an install without it: the first variable set, read as YAML
+    reads a plain scalar ("007" is 7); else the list's last item (its default), else None."""
+    import yaml
+
+    default = None
+    if isinstance(node, yaml.ScalarNode):
+        names = [loader.construct_scalar(node)]
+    elif isinstance(node, yaml.SequenceNode):
+        items = node.value
+        if len(items) > 1:
+            default = loader.construct_object(items[-1])
+            items = items[:-1]
+        names = [loader.construct_scalar(item) for item in items]
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"expected a scalar or sequence node, but found {node.id}",
+                                                node.start_mark)
+    for name in names:
+        if name in os.environ:
+            value = os.environ[name]
+            tag = loader.resolve(yaml.ScalarNode, value, (True, False))
+            return loader.construct_object(yaml.ScalarNode(tag, value))
+    return default
 
 
 def _secrets(value: Any) -> dict[str, Any]:
@@ -342,10 +371,15 @@ def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: M
 
 
 def _folders(names: tuple[str, ...], base: Path, origin: str, option: str) -> tuple[Path, ...]:
+    """The flows folders, each one there: a folder named but missing is an error (the flows a writer
+    counts on would silently not load), which says the option can be left out (a block pasted
+    from the README names ``flows``)."""
     folders = tuple((base / name).resolve() for name in names)
     missing = next((name for name, folder in zip(names, folders) if not folder.is_dir()), None)
     if missing is not None:
-        raise OptionError(origin, option, f"{missing}: no such folder")
+        relative = "the current folder" if option.startswith("--") else "the configuration file's folder"
+        raise OptionError(origin, option, f"{missing}: no such folder (relative to {relative}); {option} is "
+                          "optional: leave it out unless you add flow schemas of your own")
     return folders
 
 
@@ -474,9 +508,8 @@ def read_mkdocs_yml(path: Path) -> dict:
     """mkdocs.yml as a build reads it: MkDocs' own YAML loader (``!ENV`` read from the environment,
     ``INHERIT:`` followed and merged), except that Python tags are not run."""
     import yaml
-    from mkdocs.exceptions import ConfigurationError
-    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
 
+    get_yaml_loader, yaml_load, ConfigurationError = _yaml_reader()
     # MkDocs' loader on PyYAML's safe one: !ENV and INHERIT as in a build, but a !!python/... tag
     # (which a build would run) is never run by a linter, here or in CI: it reads as nothing
     loader = get_yaml_loader(yaml.SafeLoader)
@@ -497,6 +530,57 @@ def read_mkdocs_yml(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a configuration MkDocs can read")
     return data
+
+
+class _NoParent(Exception):
+    """An ``INHERIT:`` file that is not there (read without MkDocs)."""
+
+
+def _yaml_reader():
+    """(get_yaml_loader, yaml_load, the error they raise) of MkDocs, else of ProperDocs (its own
+    copy: a ProperDocs site need not install MkDocs), else the same reading done here (a Zensical
+    site: MkDocs is the optional extra ``mkdocs-oo-jwt[mkdocs]``)."""
+    import importlib
+
+    for package in ("mkdocs", "properdocs"):
+        try:
+            reader = importlib.import_module(f"{package}.utils.yaml")
+            errors = importlib.import_module(f"{package}.exceptions")
+        except ImportError:
+            continue
+        return reader.get_yaml_loader, reader.yaml_load, errors.ConfigurationError
+    return _safe_loader, _yaml_load, _NoParent
+
+
+def _safe_loader(base):
+    return type("Loader", (base,), {})  # constructors added to it stay off PyYAML's own SafeLoader
+
+
+def _yaml_load(source, loader) -> dict:
+    """MkDocs' ``yaml_load``: the file, merged over the file its ``INHERIT:`` names (nested tables
+    merged, anything else replaced), relative to it."""
+    import yaml
+
+    data = yaml.load(source, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    if data is None:
+        return {}
+    if isinstance(data, dict) and "INHERIT" in data:
+        relative = str(data.pop("INHERIT"))
+        parent = os.path.normpath(os.path.join(os.path.dirname(source.name), relative))
+        if not os.path.exists(parent):
+            raise _NoParent(parent)
+        with open(parent, "rb") as fd:
+            data = _merged(_yaml_load(fd, loader), data)
+    return data
+
+
+def _merged(base: dict, over: dict) -> dict:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merged(base[key], value)
+        else:
+            base[key] = value
+    return base
 
 
 def plugin_section(data: dict, path: Path) -> dict:

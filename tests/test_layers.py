@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mkdocs_oo_jwt"
 NAME = "mkdocs_oo_jwt"
 
 # what may not import what (the front ends are imported by nothing; the engine knows no run)
-FRONT_ENDS = {f"{NAME}.cli", f"{NAME}.plugin", f"{NAME}.explain", f"{NAME}.__main__"}
+FRONT_ENDS = {f"{NAME}.cli", f"{NAME}.plugin", f"{NAME}.extension", f"{NAME}.explain", f"{NAME}.__main__"}
 LOWER_THAN_RUN = {f"{NAME}.engine", f"{NAME}.attribution", f"{NAME}.pairing", f"{NAME}.flows", f"{NAME}.model",
                   f"{NAME}.page", f"{NAME}.samples", f"{NAME}.words", f"{NAME}.signing", f"{NAME}.tokens"}
 

@@ -1,7 +1,9 @@
 """One option surface: the same input through every front end gives the same settings or the same
 one-line error. Front ends: [tool.oo-jwt] in pyproject.toml (the command), the plugin section of
 mkdocs.yml read by `oo-jwt check --config mkdocs.yml`, the same section read by the MkDocs plugin
-(its ``load_config``, as MkDocs calls it), and the command line's flags."""
+(its ``load_config``, as MkDocs calls it), the same options under ``markdown_extensions:`` handed to
+the Python-Markdown extension (as a generator hands them: ``!ENV`` already read), and the command
+line's flags."""
 
 from __future__ import annotations
 
@@ -84,6 +86,27 @@ def via_plugin(folder: Path, options: dict, inherit: bool = False):
     return ("settings", plugin._settings)
 
 
+def via_extension(folder: Path, options: dict, inherit: bool = False):
+    """What a generator does with the extension's entry: read mkdocs.yml with its loader (``!ENV``
+    read), build the extension with the entry's options (Python-Markdown's ``makeExtension(**options)``),
+    and resolve paths from the config file's folder."""
+    from mkdocs.utils.yaml import yaml_load
+
+    from mkdocs_oo_jwt.extension import makeExtension
+
+    path = write_mkdocs_yml(folder, options, inherit)
+    text = path.read_text(encoding="utf-8") if not inherit else (folder / "base.yml").read_text(encoding="utf-8")
+    text = text.replace("plugins:\n  - oo-jwt:\n", "markdown_extensions:\n  - mkdocs_oo_jwt.extension:\n")
+    section_file = folder / ("ext-base.yml" if inherit else "ext.yml")
+    section_file.write_text(text, encoding="utf-8")
+    if inherit:
+        (folder / "ext.yml").write_text("INHERIT: ext-base.yml\n", encoding="utf-8")
+    with open(folder / "ext.yml", "rb") as fd:
+        data = yaml_load(fd)
+    section = next(item["mkdocs_oo_jwt.extension"] for item in data["markdown_extensions"] if isinstance(item, dict))
+    return _outcome(lambda: makeExtension(**section).settings(folder))
+
+
 def via_command_line(options: dict):
     flags = {o.name: o for o in OPTIONS if CLI in o.where}
     if any(name not in flags for name in options):
@@ -144,6 +167,7 @@ def test_the_same_input_gives_the_same_settings_or_error_everywhere(options, whe
     if MKDOCS in where:
         results["check --config mkdocs.yml"] = via_command_mkdocs(tmp_path, options)
         results["plugin"] = via_plugin(tmp_path, options)
+        results["extension"] = via_extension(tmp_path, options)
     if CLI in where:
         cli = via_command_line(options)
         if cli is not None:
@@ -181,6 +205,8 @@ def test_options_of_one_place_say_where_they_belong(tmp_path):
     assert via_command_mkdocs(tmp_path, {"exclude": ["drafts/"]}) == via_plugin(tmp_path, {"exclude": ["drafts/"]})
     assert via_pyproject(tmp_path, {"now": 0}) == ("error", "now: unknown option (the options are in the README)")
     assert via_plugin(tmp_path, {"fail_onn": "error"}) == ("error", "fail_onn: unknown option (did you mean fail_on?)")
+    assert via_extension(tmp_path, {"exclude": ["drafts/"]}) == via_plugin(tmp_path, {"exclude": ["drafts/"]})
+    assert via_extension(tmp_path, {"fail_onn": "error"}) == via_plugin(tmp_path, {"fail_onn": "error"})
 
 
 @pytest.mark.parametrize("inherit", [False, True], ids=["mkdocs.yml", "INHERIT"])
@@ -200,6 +226,11 @@ def test_env_tags_and_inherit_read_as_a_build_reads_them(inherit, tmp_path, monk
 
     assert secrets_from_env(settings)["inbox"].reveal() == "007" and "outbox" not in secrets_from_env(settings)
     assert "007" not in repr(settings)
+    # the extension is handed the values (!ENV read by the generator): the same settings in effect
+    kind, extension = via_extension(tmp_path, options, inherit)
+    assert kind == "settings" and extension.fail_on == "warning"
+    assert {r: s.reveal() for r, s in secrets_from_env(extension).items()} == {"inbox": "007"}
+    assert "007" not in repr(extension)
 
 
 @pytest.mark.parametrize("secret", ["a-literal-secret-in-the-file-0123", "!ENV [DOCS_SECRET, default-in-the-file]"],
@@ -212,6 +243,15 @@ def test_a_secret_written_in_mkdocs_yml_is_the_same_error_everywhere(secret, tmp
     assert command == plugin and command[0] == "error", (command, plugin)
     assert command[1].startswith("secrets: inbox: ") and "!ENV [OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null]" in command[1]
     assert "a-literal-secret" not in command[1] and "default-in-the-file" not in command[1]
+    # The extension is handed the value with the tag already read, so it tells a secret of the
+    # environment only by the variable that holds it (as the plugin does for a config given from
+    # Python): a value no variable holds is the same error. (One it cannot see: a literal that an
+    # environment variable happens to hold too; README, "Site generators".)
+    monkeypatch.setenv("OO_JWT_SECRET", "another-secret-of-the-environment-0123")
+    extension = via_extension(tmp_path, options)
+    assert extension[0] == "error", extension
+    assert extension[1].startswith("secrets: inbox: ") and "!ENV [OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null]" in extension[1]
+    assert "a-literal-secret" not in extension[1] and "default-in-the-file" not in extension[1]
 
 
 def test_pyproject_is_found_from_a_subfolder_up_to_the_repository_root(tmp_path):
@@ -244,7 +284,10 @@ def test_the_command_finds_it_too(tmp_path, monkeypatch, capsys):
 def test_the_plugin_config_and_the_markdown_extension_config_are_derived_from_the_declarations():
     from mkdocs_oo_jwt.plugin import OoJwtConfig
 
+    from mkdocs_oo_jwt.extension import OoJwtExtension
+
     mkdocs_options = [o.name for o in OPTIONS if MKDOCS in o.where]
     assert [name for name, _ in OoJwtConfig._schema] == mkdocs_options
     assert list(markdown_extension_config()) == mkdocs_options
     assert markdown_extension_config()["fail_on"][0] == "error"
+    assert list(OoJwtExtension().config) == mkdocs_options

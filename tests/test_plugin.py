@@ -110,7 +110,7 @@ def test_example_site_builds_strict_with_every_token_signed(regenerated):
     assert placeholders.count(PROSE_MENTION) == 1
     assert len(JWT.findall(html.unescape(TAG.sub("", placeholders)))) == 4
     assert "oo-jwt: 0 errors, 0 warnings" in result.stderr
-    assert "4 sample tokens signed" in result.stderr
+    assert "; in the built pages 4 placeholders filled and 0 tokens re-signed" in result.stderr
 
 
 def test_example_site_sources_are_untouched_and_placeholders_are_real(regenerated, tmp_path):
@@ -244,7 +244,7 @@ def test_a_broken_token_fails_the_strict_build_naming_page_and_line(tmp_path):
     result = mkdocs_build(site / "mkdocs.yml", tmp_path / "out", OO_JWT_SECRET=DEMO_SECRET)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert re.search(rf"WARNING +- +mkdocs_oo_jwt: token-in-header\.md:{number + 1}:\d+: token-signature ", output), output
+    assert re.search(rf"WARNING +- +oo-jwt: token-in-header\.md:{number + 1}:\d+: token-signature ", output), output
     assert "oo-jwt: 1 error, 0 warnings" in output
     assert "Aborted with 1 warnings in strict mode" in output
 
@@ -291,7 +291,7 @@ def test_broken_site_fails_naming_each_page_and_line(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     for page, line, rule in expected:
-        assert re.search(rf"WARNING +- +mkdocs_oo_jwt: {re.escape(page)}:{line}:\d+: {re.escape(rule)} ", output), (page, line, output)
+        assert re.search(rf"WARNING +- +oo-jwt: {re.escape(page)}:{line}:\d+: {re.escape(rule)} ", output), (page, line, output)
     assert f"oo-jwt: {len(expected)} errors, 0 warnings, 0 infos in 3 pages" in output
     assert DEMO_SECRET not in output
 
@@ -327,7 +327,7 @@ def test_fail_on_never_logs_errors_at_info(tmp_path):
     set_plugin_options(site / "mkdocs.yml", options.replace("mode: verify", "mode: verify\n      fail_on: never"))
     result = mkdocs_build(site / "mkdocs.yml", tmp_path / "out", OO_JWT_SECRET=DEMO_SECRET)
     assert result.returncode == 0, result.stderr
-    assert re.search(r"INFO +- +mkdocs_oo_jwt: callback-status\.md:16:\d+: schema ", result.stderr)
+    assert re.search(r"INFO +- +oo-jwt: callback-status\.md:16:\d+: schema ", result.stderr)
     assert "WARNING" not in result.stderr
 
 
@@ -393,7 +393,7 @@ def test_a_limit_set_in_mkdocs_yml_bounds_the_pages(small_site, tmp_path):
     set_plugin_options(small_site, "      max_samples_per_page: 1\n      fail_on: warning\n")
     result = mkdocs_build(small_site, tmp_path / "out", OO_JWT_SECRET=DEMO_SECRET)
     assert result.returncode != 0
-    assert re.search(r"WARNING +- +mkdocs_oo_jwt: browser\.md:\d+:\d+: page-partly-checked more than 1 examples", result.stderr), result.stderr
+    assert re.search(r"WARNING +- +oo-jwt: browser\.md:\d+:\d+: page-partly-checked more than 1 examples", result.stderr), result.stderr
 
 
 def test_regenerate_without_any_secret_fails_once_with_one_line(tmp_path):
@@ -468,13 +468,13 @@ def test_two_builds_with_one_plugin_instance_give_the_same_summary(site, env, tm
         build(config)
         second = plugin.summary()
         second_findings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-        summaries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mkdocs_oo_jwt: oo-jwt: ")]
+        summaries = [r.getMessage() for r in caplog.records if " infos in " in r.getMessage()]
     assert first == second
     assert first_findings == second_findings
-    assert summaries == ["mkdocs_oo_jwt: " + second]
+    assert summaries == ["oo-jwt: " + second]
     assert " in 7 pages" in first or " in 3 pages" in first
     if site is BROKEN:
-        assert first.startswith("oo-jwt: 4 errors")
+        assert first.startswith("4 errors")
     else:
         assert_all_verify(tokens_in(tmp_path / "site"), DEMO_SECRET)
 
@@ -582,15 +582,15 @@ def test_pages_checked_in_the_background_give_what_checking_in_process_gives(mod
     assert sorted(background) == sorted(in_process)
     assert not any(DEMO_SECRET in m for _, m in background)
     assert not any(DEMO_SECRET.encode() in f.read_bytes() for f in (tmp_path / "bg").rglob("*") if f.is_file())
-    summary = [m for _, m in background if m.startswith("mkdocs_oo_jwt: oo-jwt: ")]
+    summary = [m for _, m in background if " infos in " in m]
     if mode == "verify":
-        assert summary == ["mkdocs_oo_jwt: oo-jwt: 5 errors, 0 warnings, 0 infos in 11 pages"]
+        assert len(summary) == 1 and summary[0].startswith("oo-jwt: 5 errors, 0 warnings, 0 infos in 11 pages (")
         assert any("nul.md:1:" in m and "page-unreadable" in m for _, m in background)
         for page, line, rule in broken_expectations():
             assert any(f"extra-" in m and f"{page}:{line}:" in m and f" {rule} " in m for _, m in background), (page, rule)
     else:
-        assert summary[0].startswith("mkdocs_oo_jwt: oo-jwt: 1 error, 0 warnings")
-        assert summary[0].endswith("in 11 pages; 4 sample tokens signed in the built pages")
+        assert summary[0].startswith("oo-jwt: 1 error, 0 warnings")
+        assert summary[0].endswith("; in the built pages 4 placeholders filled and 0 tokens re-signed")
         assert_all_verify(tokens_in(tmp_path / "bg"), DEMO_SECRET)
         assert html_pages(tmp_path / "bg").keys() and all(
             text == (tmp_path / "ip" / p.relative_to(tmp_path / "bg")).read_text(encoding="utf-8")

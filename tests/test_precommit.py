@@ -61,7 +61,7 @@ def test_manifest_is_valid_and_has_both_hooks():
     hooks = {h["id"]: h for h in _load_manifest()}
     assert set(hooks) == {"oo-jwt-check", "oo-jwt-fix"}
     assert hooks["oo-jwt-check"]["entry"] == "oo-jwt check --force-exclude"
-    assert hooks["oo-jwt-fix"]["entry"] == "oo-jwt fix --force-exclude"
+    assert hooks["oo-jwt-fix"]["entry"] == "oo-jwt fix --force-exclude --placeholders=keep"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["pass_filenames"] is True and hook["require_serial"] is False

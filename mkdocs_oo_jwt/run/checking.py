@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from ..flows import bundled_schema_dir
+from ..flows import ROLES, bundled_schema_dir
 from ..model import Finding, Notice, RunResult, Severity
 from ..settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
 
@@ -66,9 +66,16 @@ def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:
         roles = ", ".join(sorted(r for r in unsigned if r))
         names = ", ".join(f"OO_JWT_SECRET_{r.upper()}" for r in sorted(unsigned) if r)
         notices.append(Notice(Severity.INFO, f"no secret configured for {roles}: signatures not checked (set OO_JWT_SECRET or {names})"))
-    for role, secret in sorted(secrets.items()):
-        if len(secret.reveal().encode()) < MIN_SECRET_BYTES:
-            notices.append(Notice(Severity.WARNING, f"the {role} secret (from {secret.source}) is shorter than {MIN_SECRET_BYTES} bytes"))
+    # One warning per secret, however many roles share it (OO_JWT_SECRET serves all three).
+    short: dict[str, list[str]] = {}  # where a short secret comes from -> the roles it signs for
+    for role in ROLES:
+        secret = secrets.get(role)
+        if secret is not None and len(secret.reveal().encode()) < MIN_SECRET_BYTES:
+            short.setdefault(secret.source, []).append(role)
+    for source, roles in sorted(short.items()):
+        named = " and ".join(filter(None, (", ".join(roles[:-1]), roles[-1])))
+        notices.append(Notice(Severity.WARNING, f"the secret from {source} ({named} role{'s' if len(roles) > 1 else ''}) "
+                              f"is shorter than {MIN_SECRET_BYTES} bytes"))
     return notices
 
 

@@ -113,8 +113,11 @@ def fix_file(
     secrets: Mapping[str, Secret],
     write: bool,
     late: LateWrites | None = None,
+    fill_placeholders: bool = True,
 ) -> FileFix:
-    """Fix one page: re-sign its stale tokens, re-check the result, and write it if ``write``.
+    """Fix one page: re-sign its stale tokens (and fill its ``<oo-jwt>`` placeholders, unless
+    ``fill_placeholders`` is false: a writer's choice to sign at build time), re-check the result,
+    and write it if ``write``.
 
     The old file of a page written is handed to ``late``, to be watched while another program
     may still write to it (without one, that is waited for here)."""
@@ -129,8 +132,10 @@ def fix_file(
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print its message
         out.new_text, out.findings = page.text, [internal_error(shown, exc)]
         return out
+    kept = () if fill_placeholders else frozenset(report.placeholders)
+    fixes = [f for f in report.fixes if f.span not in kept]
     try:
-        new_text = apply(page.text, report.fixes)
+        new_text = apply(page.text, fixes)
     except OverlappingFixes as exc:  # an engine bug: change nothing, say so
         out.new_text, out.findings, out.unsigned_roles = page.text, report.findings, report.unsigned_roles
         out.problem = f"not fixed: {exc}"
@@ -139,7 +144,7 @@ def fix_file(
     if new_text == page.text:
         out.findings, out.unsigned_roles = report.findings, report.unsigned_roles
         return out
-    out.fixes = sorted(set(report.fixes), key=lambda f: f.span.start)
+    out.fixes = sorted(set(fixes), key=lambda f: f.span.start)
     try:
         after: PageReport = check_page(Page(shown, new_text, page.bom), settings, flows, dict(secrets))
     except Exception as exc:  # noqa: BLE001
@@ -566,8 +571,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=None) -> FixRun:
-    """Fix every page under the given files and folders. Raises ``NoSecret`` when nothing can sign."""
+def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=None,
+              fill_placeholders: bool = True) -> FixRun:
+    """Fix every page under the given files and folders (placeholders too, if ``fill_placeholders``).
+    Raises ``NoSecret`` when nothing can sign."""
     secrets = secrets_from_env(settings, environ)
     if not secrets:
         names = sorted({name for names in settings.secret_env.values() for name in names})
@@ -580,7 +587,7 @@ def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=Non
     try:
         for file, shown in discover(paths, settings):
             result.pages.append(shown)
-            files.append(fix_file(Path(file), shown, settings, flows, secrets, write, late))
+            files.append(fix_file(Path(file), shown, settings, flows, secrets, write, late, fill_placeholders))
             late.settle(wait=False)
         late.settle(wait=True)
     finally:

@@ -1,0 +1,155 @@
+"""site_example/ built by every generator a docs team uses: MkDocs 1.x and ProperDocs (the plugin),
+Zensical (the Python-Markdown extension; it drops plugins it does not know). Real builds in a
+subprocess, with --strict, from the packages installed in the test environment (the `test` extra
+installs all three in one environment). A generator that cannot be imported is a skip that says
+so, never a pass.
+
+Every token is checked with PyJWT against the demo secret, never with the tool's own code.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+import pytest
+from pagekit import SECRET_VARS
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site_example"
+# the demo docs secret (site_example/README.md): public by design, readers verify the samples with it
+DEMO_SECRET = "oo-jwt-demo-docs-secret-2026-not-for-production"
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+TAG = re.compile(r"<[^>]+>")
+PLACEHOLDER_HTML = "&lt;oo-jwt&gt;"
+PROSE_MENTION = "<strong>&lt;oo-jwt&gt;</strong>"  # placeholders.md names the placeholder once in prose
+FRONT_MATTER = "---\ntitle: Token in header\ntags: [signing]\n---\n"  # 4 lines the generators take out
+
+GENERATORS = ("mkdocs", "properdocs", "zensical")
+
+
+def _needs(generator: str) -> None:
+    if importlib.util.find_spec(generator) is None:
+        pytest.skip(f"{generator} is not installed in this environment (pip install -e '.[test]' installs it)")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
+    env["OO_JWT_SECRET"] = DEMO_SECRET
+    env["NO_MKDOCS_2_WARNING"] = "1"  # Material's end-of-life banner
+    env["DISABLE_MKDOCS_2_WARNING"] = "true"  # ProperDocs' banner
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def build(generator: str, project: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """``<generator> build --strict`` of the project's mkdocs.yml; returns the run and the built site."""
+    _needs(generator)
+    config = project / "mkdocs.yml"
+    out = project / "site"  # Zensical builds into site_dir (default: site/ beside the config)
+    cmd = [sys.executable, "-m", generator, "build", "--strict", "-f", str(config)]
+    if generator != "zensical":
+        cmd += ["-d", str(out)]
+    # timeout: a hang guard only (a build takes about a second)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=project, timeout=300)
+    return result, out
+
+
+def copy_site(dest: Path) -> Path:
+    shutil.copytree(SITE, dest, ignore=shutil.ignore_patterns("site", "broken", ".cache", "README.md"))
+    return dest
+
+
+def html_pages(site: Path) -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in sorted(site.rglob("*.html"))}
+
+
+def tokens_in(site: Path) -> list[str]:
+    """Every JWT of the built pages, read from their text (tags removed, entities decoded)."""
+    return [t for text in html_pages(site).values() for t in JWT.findall(html.unescape(TAG.sub("", text)))]
+
+
+def placeholders_left(site: Path) -> list[str]:
+    return [str(p) for p, text in html_pages(site).items() if PLACEHOLDER_HTML in text.replace(PROSE_MENTION, "")]
+
+
+@pytest.fixture(scope="module", params=GENERATORS)
+def clean_build(request, tmp_path_factory):
+    project = copy_site(tmp_path_factory.mktemp(request.param) / "site_example")
+    result, out = build(request.param, project)
+    return request.param, project, result, out
+
+
+def test_the_example_site_builds_strict_with_every_placeholder_filled_and_every_token_signed(clean_build):
+    generator, _, result, out = clean_build
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert placeholders_left(out) == []
+    placeholders = (out / "placeholders" / "index.html").read_text(encoding="utf-8")
+    assert len(JWT.findall(html.unescape(TAG.sub("", placeholders)))) == 4  # the four placeholders, signed
+    tokens = tokens_in(out)
+    assert len(tokens) >= 20, generator  # the pages' own tokens and the filled placeholders
+    for token in tokens:
+        jwt.decode(token, DEMO_SECRET, algorithms=["HS256"], options={"verify_exp": False})
+
+
+def test_the_secret_is_nowhere_in_the_built_site_nor_the_output(clean_build):
+    generator, project, result, out = clean_build
+    assert DEMO_SECRET not in result.stdout + result.stderr
+    built = [p for folder in (out, project / ".cache") if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
+    assert len(built) > 7, generator
+    for path in built:
+        assert DEMO_SECRET.encode() not in path.read_bytes(), path
+
+
+def test_under_mkdocs_and_properdocs_the_plugin_checks_alone(clean_build):
+    """site_example lists the plugin and the extension: MkDocs and ProperDocs run the plugin and
+    leave the extension out (one check, one report); Zensical, which drops the plugin, runs the
+    extension."""
+    generator, _, result, _ = clean_build
+    output = result.stdout + result.stderr
+    if generator == "zensical":
+        assert "0 errors, 0 warnings" not in output  # the plugin's summary: the plugin did not run
+        return
+    assert "mkdocs_oo_jwt.extension left to the plugin" in output
+    assert output.count("oo-jwt: 0 errors, 0 warnings") == 1
+
+
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_one_stale_token_fails_the_build_naming_page_and_true_line(generator, tmp_path):
+    """A copy of the site with one token whose signature was changed, on a page with front matter:
+    the build fails and names the page and the line of the source file (front matter counted)."""
+    _needs(generator)
+    project = copy_site(tmp_path / "site_example")
+    page = project / "docs" / "token-in-header.md"
+    lines = (FRONT_MATTER + page.read_text(encoding="utf-8")).split("\n")
+    number = next(i for i, line in enumerate(lines) if "Bearer eyJ" in line)
+    token = JWT.search(lines[number]).group(0)
+    middle = token.rindex(".") + 20
+    lines[number] = lines[number].replace(token, token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:])
+    page.write_text("\n".join(lines), encoding="utf-8")
+
+    result, _ = build(generator, project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    found = re.findall(rf"token-in-header\.md:{number + 1}:\d+: token-signature ", output)
+    assert found, output
+    assert DEMO_SECRET not in output
+    if generator != "zensical":  # the plugin's one report: each finding logged once, no extension error
+        assert len(found) == 1 and "Aborted with a BuildError" not in output, output
+    else:  # the extension's exception: one line naming page and line ends the build
+        assert re.search(rf"BuildFailed: oo-jwt: token-in-header\.md:{number + 1}:\d+: token-signature [^\n]*\n", output), output
+
+
+def test_pip_check_is_clean_in_the_test_environment():
+    """MkDocs, ProperDocs, Zensical and this package in one environment, with no broken requirement."""
+    if importlib.util.find_spec("pip") is None:
+        pytest.skip("pip is not installed in this environment")
+    result = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
