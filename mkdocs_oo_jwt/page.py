@@ -18,6 +18,16 @@ BOM = "\ufeff"
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
+PLACE_PARTS = 3  # the page's file name and the two folders it is in
+
+
+def place_of(path: str) -> str:
+    """Where the page is, as text: ``command-service/version.md`` names its topic in every
+    language (a translation keeps its file's path), as an outermost heading would. Evidence of
+    the flows of its examples: a page's findings depend on its place as on its bytes."""
+    return "/".join(path.replace("\\", "/").split("/")[-PLACE_PARTS:])
+
+
 class PageDecodeError(ValueError):
     """The bytes of a page are not UTF-8 text; ``line`` is the 1-based line of the first bad byte."""
 

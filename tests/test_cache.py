@@ -417,3 +417,35 @@ def test_a_cache_file_of_another_run_makes_a_cold_run_and_leaves_no_process(tree
                         cache_dir=cache, jobs=2)
     assert [(f.rule, f.location.line, f.message) for f in other.findings] == cold
     assert _no_child_left()
+
+
+def test_a_page_moved_to_another_folder_is_checked_there(tmp_path):
+    """A page's place is evidence of its flows: the same bytes in another folder can have other
+    findings, so the cache does not answer for them (a copy, or a `git mv`)."""
+    page = """# Version
+
+Request:
+
+```json
+{"c": "versio"}
+```
+"""
+    docs = tmp_path / "docs"
+    (docs / "misc").mkdir(parents=True)
+    (docs / "misc" / "page.md").write_text(page, encoding="utf-8")
+    cache = tmp_path / ".oo-jwt-cache"
+
+    def findings():
+        result = check_paths([str(docs)], Settings(), environ={}, cache_dir=cache, jobs=1)
+        return [(f.path.replace(os.sep, "/").split("docs/")[-1], f.rule) for f in result.findings]
+
+    def cold():
+        result = check_paths([str(docs)], Settings(), environ={}, jobs=1)
+        return [(f.path.replace(os.sep, "/").split("docs/")[-1], f.rule) for f in result.findings]
+
+    assert findings() == cold()
+    (docs / "command-service").mkdir()
+    os.rename(docs / "misc" / "page.md", docs / "command-service" / "version.md")
+    assert cold() and findings() == cold()  # the command's schema, now that the page says where it is
+    (docs / "misc" / "page.md").write_text(page, encoding="utf-8")  # and a copy back where it was
+    assert findings() == cold()

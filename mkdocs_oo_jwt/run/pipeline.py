@@ -29,6 +29,7 @@ from typing import Iterable, Iterator
 from .. import engine
 from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
+from ..page import place_of
 from ..settings import Secret, Settings
 from .files import decode_page, internal_error, read_bytes
 from .walk import Unlistable, discover_entries, page_stat
@@ -123,7 +124,9 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
             return index, file, shown, [page], set(), NO, None, stat, None
     if not may_hold_samples(data, flows):
         return index, file, shown, [], set(), NEW, "", stat, None
-    content_hash = cache.hash(data) if cache else None
+    # the findings of a page depend on its place (evidence of its flows) as on its bytes: a page
+    # moved to another folder, or a copy of it there, is not answered for by the cache
+    content_hash = cache.hash(place_of(shown).encode("utf-8", "surrogateescape") + b"\0" + data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
         return index, file, shown, hit[0], hit[1], NEW, content_hash, stat, None
