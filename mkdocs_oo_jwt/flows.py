@@ -125,17 +125,21 @@ class FlowRegistry:
                     raise FlowsError(
                         f"{path}: $ref {ref!r} resolves to no schema in the flows folders (never fetched)"
                     ) from None
-        self._check_ref_cycles(schemas)
+        self._check_ref_cycles()
 
-    def _check_ref_cycles(self, checked: dict[str, tuple[dict, Path]]) -> None:
+    def _check_ref_cycles(self) -> None:
         """A ``$ref`` chain that comes back to where it started without going into a property or an
         item validates the same value again and again: jsonschema recurses until Python stops it
         (a RecursionError on every page, or a panic of its Rust dependency that nothing catches).
-        JSON Schema leaves such a schema's behaviour undefined; here it is a configuration error."""
+        JSON Schema leaves such a schema's behaviour undefined; here it is a configuration error.
+
+        Only what validation can reach is searched: each flow's schema, the ``since`` parts it
+        applies (for any version) and its response, and what they lead to (in place, in a
+        property or an item, through a ``$ref``). A definition nothing uses is never applied to a
+        value, so a cycle in it is no reason to refuse the folder."""
         from referencing.jsonschema import DRAFT202012
 
         places: dict[int, tuple[Path, str]] = {}  # id(subschema) -> (its file, its JSON pointer)
-        starts = []  # the subschemas of the files checked, with the resolver that reads their $refs
         for sid, (schema, path) in self._all_schemas.items():
             try:
                 root = self.registry.resolver().lookup(sid)
@@ -143,9 +147,12 @@ class FlowRegistry:
                 continue
             for node, resolver, pointer in _subschemas(root.contents, root.resolver, DRAFT202012):
                 places.setdefault(id(node), (path, pointer))
-                if sid in checked:
-                    starts.append((node, resolver))
-        cycle = _same_value_cycle(starts, DRAFT202012)
+        roots = []  # what a validator is built from (``validator``): the schemas validation starts at
+        for flow in self.flows.values():
+            parts = [ref for _, ref in flow.since] + [flow.response]
+            for ref in (flow.schema_id, *(flow.schema_id + ref for ref in parts if isinstance(ref, str))):
+                roots += _looked_up(self.registry.resolver(), ref, DRAFT202012)
+        cycle = _same_value_cycle(_reachable(roots, DRAFT202012), DRAFT202012)
         if cycle is None:
             return
         # told from the first subschema that is in a file checked (a bundled one is never the cause)
@@ -414,20 +421,21 @@ _HELD = {"$defs", "definitions"}
 
 
 def _children(node: dict):
-    """(JSON pointer suffix, subschema, applies to the same value?) of the subschemas ``node`` holds."""
+    """(JSON pointer suffix, subschema, where it applies: "same" value, a "part" of it, or "held"
+    for a $ref) of the subschemas ``node`` holds."""
     for key, value in node.items():
         if key not in _SAME_VALUE and key not in _PART and key not in _HELD:
             continue
         step = "/" + key.replace("~", "~0").replace("/", "~1")
-        same = key in _SAME_VALUE
+        where = "same" if key in _SAME_VALUE else "part" if key in _PART else "held"
         if isinstance(value, list):
             for i, sub in enumerate(value):
-                yield f"{step}/{i}", sub, same
+                yield f"{step}/{i}", sub, where
         elif isinstance(value, dict) and key in ("properties", "patternProperties", "dependentSchemas", *_HELD):
             for name, sub in value.items():
-                yield step + "/" + str(name).replace("~", "~0").replace("/", "~1"), sub, same
+                yield step + "/" + str(name).replace("~", "~0").replace("/", "~1"), sub, where
         else:
-            yield step, value, same
+            yield step, value, where
 
 
 def _entered(resolver, node: dict, spec):
@@ -448,22 +456,45 @@ def _subschemas(root: Any, resolver, spec):
         stack.extend((sub, resolver, pointer + step) for step, sub, _ in reversed(list(_children(node))))
 
 
-def _same_value_steps(node: dict, resolver, spec):
-    """The subschemas ``node`` applies to the value it validates: its in-place applicators' and
-    what its "$ref"/"$dynamicRef" lead to (each with its resolver)."""
-    for _, sub, same in _children(node):
-        if same and isinstance(sub, dict):
+def _same_value_steps(node: dict, resolver, spec, applies: tuple[str, ...] = ("same",)):
+    """The subschemas ``node`` applies to the value it validates (``applies``: and to its parts,
+    with "part"): its applicators' and what its "$ref"/"$dynamicRef" lead to (each with its
+    resolver)."""
+    for _, sub, where in _children(node):
+        if where in applies and isinstance(sub, dict):
             yield sub, _entered(resolver, sub, spec)
     for key in ("$ref", "$dynamicRef"):
         ref = node.get(key)
-        if not isinstance(ref, str):
+        if isinstance(ref, str):
+            yield from _looked_up(resolver, ref, spec)
+
+
+def _looked_up(resolver, ref: str, spec) -> list:
+    """[(the subschema ``ref`` leads to, its resolver)], or [] when it leads to none (an
+    unresolvable $ref is reported by the check of the $refs)."""
+    try:
+        resolved = resolver.lookup(ref)
+    except Exception:  # noqa: BLE001 - referencing's Unresolvable and friends
+        return []
+    if not isinstance(resolved.contents, dict):
+        return []
+    return [(resolved.contents, _entered(resolved.resolver, resolved.contents, spec))]
+
+
+def _reachable(roots, spec) -> list:
+    """Every subschema validation can apply, from ``roots`` ((subschema, resolver) pairs): to the
+    value, to a part of it, through a $ref; never a definition that nothing refers to."""
+    seen: set[int] = set()
+    out = []
+    stack = list(reversed(roots))
+    while stack:
+        node, resolver = stack.pop()
+        if id(node) in seen:
             continue
-        try:
-            resolved = resolver.lookup(ref)
-        except Exception:  # noqa: BLE001 - an unresolvable $ref is reported by the caller's check
-            continue
-        if isinstance(resolved.contents, dict):
-            yield resolved.contents, _entered(resolved.resolver, resolved.contents, spec)
+        seen.add(id(node))
+        out.append((node, resolver))
+        stack.extend(reversed(list(_same_value_steps(node, resolver, spec, ("same", "part")))))
+    return out
 
 
 def _same_value_cycle(starts, spec) -> list[dict] | None:

@@ -3,13 +3,16 @@
 Escaping follows the runner (``ActionCommand``): in the message ``%``, CR and LF are
 percent-encoded; in property values ``:`` and ``,`` are encoded as well. Before that, what page
 content could use to drive a log viewer or hide text (ESC sequences, bidi controls, U+2028...) is
-made a visible escape, as in the text report (``common.visible``).
+made a visible escape in the message, as in the text report (``common.visible``). The ``file``
+property is the file's real name, for the annotation to attach to it: a name not in Unicode NFC
+is still the name on disk. Only a byte that is not UTF-8 is written as its escape (``\\xff``): the
+runner reads UTF-8, and no other writing of it exists.
 """
 
 from __future__ import annotations
 
 from ..model import Finding, RunResult, Severity
-from .common import forward_slashes, summary_line, visible
+from .common import forward_slashes, summary_line, visible, without_surrogates
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -31,7 +34,7 @@ def _properties(f: Finding) -> str:
     loc = f.location
     line = max(1, loc.line)
     end_line = max(line, loc.end_line)
-    props = [("file", visible(forward_slashes(f.path))), ("line", str(line))]
+    props = [("file", without_surrogates(forward_slashes(f.path))), ("line", str(line))]
     if end_line == line:
         # The runner drops columns (with a warning) unless start and end are on one line.
         col = max(1, loc.column)

@@ -75,6 +75,12 @@ CYCLES = {
         "frob.json": flow_schema(allOf=[{"$ref": "shared.json#/$defs/any"}]),
         "shared.json": {"$id": "https://flows.invalid/shared.json", "$defs": {"any": {"allOf": [{"$ref": "frob.json"}]}}},
     },
+    # reached by no "$ref", but validation applies them: a "since" part (of any version: one
+    # that applies only from 9.0 is validated under --target-version 9.0), the flow's response
+    "since": {"frob.json": {**flow_schema(**{"$defs": {"v9": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/v9"}]}}}),
+                            "x-oo-jwt": {**META, "since": {"9.0": "#/$defs/v9"}}}},
+    "response": {"frob.json": {**flow_schema(**{"$defs": {"r": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/r"}]}}}),
+                               "x-oo-jwt": {**META, "response": "#/$defs/r"}}},
 }
 
 
@@ -97,6 +103,28 @@ def test_the_error_names_the_file_and_the_chain(env, run):
     rc, _, err = run("check", "--no-cache", "--flows-dir", "flows", "docs")
     assert rc == 2
     assert "frob.json" in err and "#/$defs/a" in err and "#/$defs/b" in err, err
+
+
+# Cycles that validation never reaches: a definition no flow uses, a file nothing refers to.
+UNREACHED = {
+    "unused-def": {"frob.json": flow_schema(**{"$defs": {"unused": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/unused"}]}}})},
+    "unused-file": {
+        "frob.json": flow_schema(),
+        "spare.json": {"$id": "https://flows.invalid/spare.json", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}},
+    },
+}
+
+
+@pytest.mark.parametrize("files", list(UNREACHED.values()), ids=list(UNREACHED))
+def test_a_cycle_that_validation_never_reaches_loads(env, run, files):
+    """A definition kept for later, or for another flow, is no reason to refuse the folder: no
+    example is ever validated against it."""
+    write(env / "flows", files)
+    write(env / "docs", {"frob.md": page(), "broken.md": page({"c": 7, "key": "k1"})})
+    rc, out, err = run("check", "--no-cache", "--jobs", "1", "--format", "json", "--flows-dir", "flows", "docs")
+    assert err == "", err
+    found = [(Path(f["path"]).name, f["rule"], f.get("pointer")) for f in json.loads(out)["findings"] if f["severity"] == "error"]
+    assert rc == 1 and found == [("broken.md", "schema", "/c")], found  # the flow is used: c must be a string
 
 
 # Recursion that goes down into the value each time: it ends with the example.
