@@ -53,8 +53,6 @@ def _common_options(command, report: str | None = None) -> None:
 def _parser():
     import argparse
 
-    from .run.checking import DEFAULT_CACHE
-
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str):  # usage errors: one line, exit 2
             self.exit(2, f"oo-jwt: error: {message}\n")
@@ -66,7 +64,8 @@ def _parser():
     check = sub.add_parser("check", help="check pages and report findings")
     check.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: docs/)")
     _common_options(check)
-    check.add_argument("--cache-dir", default=DEFAULT_CACHE, metavar="DIR", help="where unchanged pages' findings are kept (default: .oo-jwt-cache)")
+    check.add_argument("--cache-dir", metavar="DIR", help="where unchanged pages' findings are kept, followed if it is a "
+                       "symbolic link (default: .oo-jwt-cache, not used if it is a symbolic link)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
 
@@ -126,9 +125,10 @@ def _output_streams() -> None:
 
 
 def _emit(stream, text: str) -> None:
-    """Write a report (or a diff) and flush it. A reader that went away (``oo-jwt check | head -1``)
-    is not a failure of the run: the rest of the output is dropped, the exit code still says
-    what was found."""
+    """Write some of a command's output and flush it: every write of a command to stdout (a
+    report, a diff, fix's "fixed" lines, the rules, an explanation) goes through here. A reader
+    that went away (``oo-jwt check | head -1``) is not a failure of the run: the rest of the
+    output is dropped, the exit code still says what was found."""
     try:
         stream.write(text)
         stream.flush()
@@ -209,8 +209,7 @@ def _command(argv: list[str] | None) -> int:
     if args.command == "rules":
         from .catalog import RULES
 
-        for rule in RULES.values():
-            print(f"{rule.id:24} {str(rule.severity):8} {rule.doc}")
+        _emit(sys.stdout, "".join(f"{rule.id:24} {str(rule.severity):8} {rule.doc}\n" for rule in RULES.values()))
         return 0
     if args.command == "explain":
         return _explain(args)
@@ -358,9 +357,25 @@ def _color(choice: str, stream) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
-def _check(args) -> int:
+def _cache_folder(named: str | None) -> Path | None:
+    """The cache folder of a run: the one named with --cache-dir, followed if it is a link (a
+    tmpfs, on purpose); else the default, unless it is a link a repository may have committed
+    (``cache.refused_link``: one warning line, and the run uses no cache)."""
     from pathlib import Path
 
+    from .run.cache import refused_link
+    from .run.checking import DEFAULT_CACHE
+
+    if named is not None:
+        return Path(named)
+    refused = refused_link(Path(DEFAULT_CACHE))
+    if refused is not None:
+        print(f"oo-jwt: warning: {refused}", file=sys.stderr)
+        return None
+    return Path(DEFAULT_CACHE)
+
+
+def _check(args) -> int:
     from .run.checking import check_paths, exit_code
     from .flows import FlowsError
     from .report import REPORTERS
@@ -368,7 +383,7 @@ def _check(args) -> int:
 
     try:
         settings, paths = _settings_and_paths(args)
-        cache_dir = None if args.no_cache else Path(args.cache_dir)
+        cache_dir = None if args.no_cache else _cache_folder(args.cache_dir)
         result = check_paths(paths, settings, cache_dir=cache_dir, jobs=args.jobs)
     except (ConfigError, FlowsError) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
@@ -438,11 +453,12 @@ def _fix(args) -> int:
     lines_stream = sys.stdout if args.format == "text" and not args.diff else sys.stderr
     if args.diff:
         _emit(sys.stdout, "".join(f.diff() for f in run.changed))
+    lines = []
     for done in run.changed:
         if done.written or args.diff:  # a file not written is reported among the notices
             noun = "token" if done.count == 1 else "tokens"
-            print(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}", file=lines_stream)
-    lines_stream.flush()
+            lines.append(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}\n")
+    _emit(lines_stream, "".join(lines))
     color = args.format == "text" and _color(args.color, report_stream)
     _emit(report_stream, REPORTERS[args.format](run.result, color=color))
     changed = any(f.written for f in run.changed) if not args.diff else bool(run.changed)

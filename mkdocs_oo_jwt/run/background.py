@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..model import Finding
 from ..page import Page
 from ..settings import Secret, Settings
 from .files import internal_error, read_page
-from .forking import become_child, held_signals
+from .forking import become_child, fork_is_safe, held_signals
 from .prefilter import may_hold_samples
 
 MIN_PAGES = 8  # fewer pages are checked in process: a fork would cost more than it saves
@@ -71,12 +70,8 @@ def _check_sources(items: list[tuple[str, str]]) -> list[Checked]:
 
 
 def usable(pages: int) -> bool:
-    return (
-        hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1  # a fork copies no other thread, nor the locks they hold
-        and pages >= MIN_PAGES
-    )
+    """Whether ``pages`` are worth a checker process, and this process may fork one."""
+    return pages >= MIN_PAGES and (os.cpu_count() or 1) > 1 and fork_is_safe()
 
 
 class Background:

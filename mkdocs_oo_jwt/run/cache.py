@@ -17,9 +17,11 @@ The file is read with care, since a repository can commit one (as a link to ``/d
 FIFO, a huge file): only a regular file, not through a link, never blocking, at most
 ``MAX_BYTES``, and parsed only if it starts with this run's key (which no one can forge: it holds
 inode numbers and nanosecond times of the tool's install). What does not have the shape this
-version writes is no entry. It does not grow for ever: a run forgets the pages under its folders
-that it did not keep, and the findings no page refers to any more. It is written whole, through a
-temporary file that a failed write (a full disk) removes.
+version writes is no entry. The default folder is not used if it is a link (``refused_link``:
+a committed ``.oo-jwt-cache -> .`` would have the run write into the checkout), and its
+``.gitignore`` is never made through a link. It does not grow for ever: a run forgets the pages
+under its folders that it did not keep, and the findings no page refers to any more. It is
+written whole, through a temporary file that a failed write (a full disk) removes.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ import json
 import os
 import time
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
 from ..model import Finding, Location, Severity, Span
+from .files import NO_FOLLOW, NotRead, read_regular_file
 from .stamps import Stamp, is_racy, secret_fingerprint, tool_stamp
 
 FILE = "findings-v2.json"
@@ -46,10 +48,7 @@ TEMP_PREFIX, TEMP_SUFFIX = ".findings-", ".tmp"
 STALE_TEMP_SECONDS = 3600  # a temporary file this old is a killed run's: removed by the next save
 
 _STAT_LENGTH = 7  # [*stamp, content hash, racy]
-_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-_CREATE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-                 | getattr(os, "O_BINARY", 0))
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def fingerprint(parts: list[bytes]) -> str:
@@ -82,8 +81,11 @@ class Cache:
         self.dirty = False
 
     def load(self) -> None:
-        data = read_capped(self.folder / FILE, MAX_BYTES)
-        if data is None or not data.startswith(b'{"key":' + json.dumps(self.key).encode() + b","):
+        try:  # a regular file, not reached through a link, never blocking, bounded
+            data, _ = read_regular_file(self.folder / FILE, MAX_BYTES, follow=False)
+        except (OSError, NotRead):
+            return
+        if not data.startswith(b'{"key":' + json.dumps(self.key).encode() + b","):
             return  # not this run's (another key, a planted file): never parsed
         try:
             loaded = json.loads(data)
@@ -171,30 +173,6 @@ def _is_stat(seen: Any) -> bool:
     return type(seen) is list and len(seen) == _STAT_LENGTH and type(seen[5]) is str
 
 
-def read_capped(path: Path, limit: int) -> bytes | None:
-    """The bytes of a regular file of at most ``limit`` bytes, not reached through a link; None for
-    anything else (a FIFO or a device is opened without blocking, looked at, and not read)."""
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        stat = os.fstat(fd)
-        if not S_ISREG(stat.st_mode) or stat.st_size > limit:
-            return None
-        data = os.read(fd, stat.st_size + 1)
-        while len(data) <= limit:  # it may grow while read: on, up to the limit
-            more = os.read(fd, limit + 1 - len(data))
-            if not more:
-                break
-            data += more
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data if len(data) <= limit else None
-
-
 def write(folder: Path, name: str, data: str | bytes) -> None:
     """A file of the cache folder, replaced whole (a reader never sees half of it); the folder
     is made, and ignores itself in git. A folder that cannot be written is only a slower next run.
@@ -228,16 +206,46 @@ def write(folder: Path, name: str, data: str | bytes) -> None:
 
 
 def _ignore_in_git(folder: Path) -> None:
-    """A ``.gitignore`` of ``*`` in the folder, made only if there is none (nor a link by that
-    name: a committed link is never written through)."""
+    """A ``.gitignore`` of ``*`` in the folder, made only if there is none, and never through a
+    link: not through a link by that name (committed), nor in a folder reached through a link
+    (``--cache-dir`` naming a link to a tmpfs: its target is not the checkout; see ``refused_link``)."""
+    directory = getattr(os, "O_DIRECTORY", 0)
+    if not (directory and NO_FOLLOW and os.open in os.supports_dir_fd):  # Windows: no dir_fd
+        if os.path.islink(folder):
+            return
+        _create_gitignore(os.fspath(folder / ".gitignore"), None)
+        return
     try:
-        fd = os.open(folder / ".gitignore", _CREATE_FLAGS, 0o644)
+        where = os.open(folder, os.O_RDONLY | directory | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:  # a link (ELOOP, ENOTDIR), or gone: no .gitignore made through it
+        return
+    try:
+        _create_gitignore(".gitignore", where)
+    finally:
+        os.close(where)
+
+
+def _create_gitignore(path: str, folder_fd: int | None) -> None:
+    try:
+        fd = os.open(path, _CREATE_FLAGS, 0o644, dir_fd=folder_fd)
     except FileExistsError:
         return
     try:
         os.write(fd, b"*\n")
     finally:
         os.close(fd)
+
+
+def refused_link(folder: Path) -> str | None:
+    """Why the cache folder a run uses by default (the user did not name it) is not used: it is a
+    symbolic link. A repository can commit ``.oo-jwt-cache -> .`` (or ``-> ../..``), and the run
+    would write its files through it, into the checkout (a ``.gitignore`` of ``*`` that hides new
+    files from ``git status``) or outside it. A folder named with ``--cache-dir`` is followed: a
+    user links it to a tmpfs on purpose. None: not a link, used."""
+    if not os.path.islink(folder):
+        return None
+    return (f"the cache folder {folder} is a symbolic link (a repository can commit one): not followed, this run "
+            "uses no cache; name it with --cache-dir to use it")
 
 
 def _remove_stale_temporaries(folder: Path) -> None:

@@ -1,5 +1,7 @@
 """A page on disk: reading one (bounded, a regular file only) into a ``Page``, and the findings
-about a page as a whole (it cannot be read; the checker failed). Finding pages is ``walk``'s."""
+about a page as a whole (it cannot be read; the checker failed). Finding pages is ``walk``'s.
+The bounded read itself (``read_regular_file``) is the run's one way to read a file it did not
+write: the cache's file and fix's own files are read with it too."""
 
 from __future__ import annotations
 
@@ -31,36 +33,68 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
     return read if isinstance(read, Finding) else decode_page(read[0], shown)
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# How a file is opened to be read: never blocking (a FIFO or a device put where a file was
+# expected), not inherited by a child, its bytes as they are (Windows). ``NO_FOLLOW`` is added
+# where a link at that name is not to be followed (the cache's file, fix's old page).
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class NotRead(Exception):
+    """A file that was opened and looked at, and not read (``read_regular_file``)."""
+
+
+class NotRegularFile(NotRead):
+    """A FIFO, a device, a folder: reading it would block, never end, or mean nothing."""
+
+
+class OverLimit(NotRead):
+    """A file larger than the limit: ``size`` is its size (or as many bytes as were read of it)."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, follow: bool = True) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most ``limit`` bytes, and its stat as opened: the one
+    bounded read of the run (pages, the cache's file, fix's own files). A link at ``path`` is
+    followed only if ``follow``. Raises ``OSError`` (it cannot be opened or read),
+    ``NotRegularFile`` or ``OverLimit`` (looked at, not read)."""
+    fd = os.open(path, READ_FLAGS | (0 if follow else NO_FOLLOW))
+    try:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            raise NotRegularFile(path)
+        if stat.st_size > limit:
+            raise OverLimit(stat.st_size)
+        # ask for the size the file has (asking for the limit would allocate that much for
+        # every page) and one byte more; read on while it grows (or came short), up to the
+        # limit. Exactly its size is the whole file as stat'ed: no second read to see its end
+        data = os.read(fd, stat.st_size + 1)
+        while len(data) != stat.st_size and len(data) <= limit:
+            more = os.read(fd, limit + 1 - len(data))
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew since it was looked at
+        raise OverLimit(len(data))
+    return data, stat
 
 
 def read_bytes(file: str, shown: str, settings: Settings) -> tuple[bytes, Stamp] | Finding:
-    """At most ``max_page_bytes`` of a regular file (a FIFO or a device would block or never end:
-    opened non-blocking, looked at, and not read), with its stamp as read (``stamps.stamp_of``)."""
-    limit = settings.max_page_bytes
+    """At most ``max_page_bytes`` of a regular file (``read_regular_file``), with its stamp as
+    read (``stamps.stamp_of``); else the finding that says why it was not read."""
     try:
-        fd = os.open(file, _OPEN_FLAGS)
-        try:
-            stat = os.fstat(fd)
-            if not S_ISREG(stat.st_mode):
-                return page_problem(shown, "not a regular file: not read")
-            if stat.st_size > limit:
-                return _too_big(shown, stat.st_size, settings)
-            # ask for the size the file has (asking for the limit would allocate that much for
-            # every page) and one byte more; read on while it grows (or came short), up to the
-            # limit. Exactly its size is the whole file as stat'ed: no second read to see its end
-            data = os.read(fd, stat.st_size + 1)
-            while len(data) != stat.st_size and len(data) <= limit:
-                more = os.read(fd, limit + 1 - len(data))
-                if not more:
-                    break
-                data += more
-        finally:
-            os.close(fd)
+        data, stat = read_regular_file(file, settings.max_page_bytes)
+    except NotRegularFile:
+        return page_problem(shown, "not a regular file: not read")
+    except OverLimit as exc:
+        return _too_big(shown, exc.size, settings)
     except OSError as exc:
         return page_problem(shown, f"cannot read: {exc.strerror or exc.__class__.__name__}")
-    if len(data) > limit:  # grew since it was looked at
-        return _too_big(shown, len(data), settings)
     return data, stamp_of(stat)
 
 
@@ -73,6 +107,3 @@ def decode_page(data: bytes, shown: str) -> Page | Finding:
         return Page.from_bytes(shown, data)
     except PageDecodeError as exc:
         return page_problem(shown, str(exc), exc.line, exc.column)
-
-
-# ------------------------------------------------------------------ the walk

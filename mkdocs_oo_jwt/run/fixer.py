@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import errno
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -38,8 +39,8 @@ from ..model import Finding, Fix, Notice, RunResult, Severity
 from ..page import Page
 from ..settings import Secret, Settings, secrets_from_env
 from .checking import run_notices
-from .files import internal_error, read_page
-from .walk import discover
+from .files import NO_FOLLOW, READ_FLAGS, NotRead, internal_error, read_page, read_regular_file
+from .walk import Unlistable, discover_entries
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -201,11 +202,6 @@ SETTLE_SECONDS = 0.2
 _MAX_WATCHED = 256  # old files kept open at once (each holds a file descriptor)
 _POLL_SECONDS = 0.002  # at the end of a run, how often the old files still watched are looked at
 
-# the old file is opened to be compared, never to be followed (the path is resolved already) nor
-# to block (a FIFO put in its place), and not inherited by a child
-_OLD_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
-
 
 @dataclass
 class Replaced:
@@ -252,21 +248,36 @@ class Replaced:
             self.old = -1
 
 
+# The signal the kernel sends to the holder of a lease another program breaks (by opening the
+# file for writing: through another hard link, say): SIGIO unless ``F_SETSIG`` says otherwise, and
+# SIGIO's default action ends the process (exit 157, no report). SIGURG's default is to ignore it.
+LEASE_BREAK_SIGNAL = getattr(signal, "SIGURG", None)
+
+
 def open_for_writing(fd: int) -> bool:
     """Whether another program may still write to the file open at ``fd`` (read-only here, and
     without a name any more): Linux refuses a read lease exactly while some process has the file
-    open for writing. True where that cannot be told (another OS, a file of another owner, NFS)."""
+    open for writing, and breaks one a process opens it for writing meanwhile. True where that
+    cannot be told (another OS, a file of another owner, NFS, SIGURG handled by someone)."""
     try:
         import fcntl
 
+        if signal.getsignal(LEASE_BREAK_SIGNAL) not in (signal.SIG_DFL, signal.SIG_IGN):
+            return True  # a lease broken would call that handler: no lease is taken
+        fcntl.fcntl(fd, fcntl.F_SETSIG, LEASE_BREAK_SIGNAL)  # never SIGIO, which would end the run
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-    except (ImportError, AttributeError, OSError):
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
         return True
     try:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        # a program opening it for writing since the lease was granted has broken it (F_UNLCK)
+        return fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
     except OSError:
-        pass
-    return False
+        return True
+    finally:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        except OSError:
+            pass
 
 
 class LateWrites:
@@ -321,7 +332,8 @@ def write_atomic(path: Path, expected: bytes, data: bytes) -> NotWritten | Repla
     through the old file, kept open, just before the rename). The new text goes in by exchanging
     it with what is at the path (``exchange``): if that is not the file that was read, or it was
     written since, it goes back and the page is reported not fixed. Later writes to the old file
-    are ``Replaced.settle``'s. No temporary file is left behind (unless the process is killed).
+    are ``Replaced.settle``'s. No temporary file is left behind, unless the process is killed, or
+    interrupted just after the exchange displaced another program's version (``_drop_temporary``).
     """
     target = Path(os.path.realpath(path))
     try:
@@ -366,8 +378,8 @@ def _put_in_place(temporary: Path, target: Path, expected: bytes, data: bytes,
                   written: os.stat_result) -> NotWritten | Replaced:
     """Rename the new file (at ``temporary``) over ``target`` if it still holds ``expected``, and
     look at the old file once more. The temporary name is gone on return (or raising)."""
-    try:
-        old = os.open(target, _OLD_FLAGS)
+    try:  # to be compared, never followed (the path is resolved already) nor blocking (a FIFO put there)
+        old = os.open(target, READ_FLAGS | NO_FOLLOW)
     except OSError:  # gone, or something that is not a file put in its place
         _remove(temporary)
         return NotWritten(CHANGED, theirs=True)
@@ -396,9 +408,8 @@ def _put_in_place(temporary: Path, target: Path, expected: bytes, data: bytes,
         _remove(temporary)
         replaced.close()
         return NotWritten(f"cannot write: {_why(exc)}: not fixed")
-    except BaseException:
-        _remove(temporary)
-        replaced.close()
+    except BaseException:  # interrupted: maybe just after the exchange, ``temporary`` holding what it displaced
+        _drop_temporary(temporary, replaced, written)
         raise
     # exchanged: the fixed text is at the page's path, and ``temporary`` holds what was there
     try:
@@ -416,13 +427,23 @@ def _put_in_place(temporary: Path, target: Path, expected: bytes, data: bytes,
         return NotWritten(f"{CHANGED}; cannot tell whether another program's version of it was replaced "
                           f"({_why(exc)}): the file it replaced is kept in {temporary.name}", theirs=True)
     except BaseException:  # interrupted: the old file goes only if it is the one read, unwritten
-        try:
-            if _same_file(os.lstat(temporary), read) and not _written_since(old, read, expected):
-                _remove(temporary)
-        except OSError:
-            pass
-        replaced.close()
+        _drop_temporary(temporary, replaced, None)
         raise
+
+
+def _drop_temporary(temporary: Path, replaced: Replaced, ours: os.stat_result | None) -> None:
+    """Interrupted (Ctrl-C, SIGTERM) while the fixed text goes in: the file at ``temporary`` is
+    removed if it is the fixed text not put in place (``ours``), or the old file as read and
+    unwritten since; another program's version of the page, which the exchange displaced, stays
+    there (README says what to do with it). The old file is closed."""
+    try:
+        there = os.lstat(temporary)
+        if (ours is not None and _same_file(there, ours)) or (
+                _same_file(there, replaced.read) and not _written_since(replaced.old, replaced.read, replaced.expected)):
+            _remove(temporary)
+    except OSError:
+        pass
+    replaced.close()
 
 
 def _put_back(target: Path, theirs: bytes, like: os.stat_result, written: os.stat_result,
@@ -454,8 +475,8 @@ def _drop_ours(temporary: Path, target: Path, written: os.stat_result, data: byt
     try:
         ours = os.lstat(temporary)
         untouched = _same_file(ours, written) and (ours.st_size, ours.st_mtime_ns) == (
-            written.st_size, written.st_mtime_ns) and _read_file(temporary, len(data) + 1) == data
-    except OSError:
+            written.st_size, written.st_mtime_ns) and read_regular_file(temporary, len(data), follow=False)[0] == data
+    except (OSError, NotRead):  # unreadable, or grown past the fixed text: written to
         untouched = False
     if untouched:
         _remove(temporary)
@@ -496,17 +517,6 @@ def _read_from_start(fd: int, limit: int | None) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-def _read_file(path: Path, limit: int) -> bytes | None:
-    try:
-        fd = os.open(path, _OLD_FLAGS)
-    except OSError:
-        return None
-    try:
-        return _read_from_start(fd, limit)
-    finally:
-        os.close(fd)
 
 
 def _remove(path: Path) -> None:
@@ -585,8 +595,11 @@ def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=Non
     unsigned: set[str] = set()
     late = LateWrites(settings, flows, secrets)
     try:
-        for file, shown in discover(paths, settings):
+        for file, shown, entry in discover_entries(paths, settings):
             result.pages.append(shown)
+            if isinstance(entry, Unlistable):  # its pages cannot be found: reported as ``check`` does
+                files.append(FileFix(Path(file), shown, findings=[entry.finding(shown)]))
+                continue
             files.append(fix_file(Path(file), shown, settings, flows, secrets, write, late, fill_placeholders))
             late.settle(wait=False)
         late.settle(wait=True)

@@ -40,15 +40,12 @@ SITE_CONFIGS = frozenset({"mkdocs.yml", "mkdocs.yaml", "properdocs.yml", "zensic
 class Unlistable:
     """What the walk yields, in place of a page's directory entry, for a folder it cannot list
     (no permission, an I/O error): its pages cannot be checked, and that is an error finding
-    (``finding``), never a silent skip. Its ``stat()`` raises why, as a page's entry would."""
+    (``finding``), never a silent skip."""
 
     __slots__ = ("error",)
 
     def __init__(self, error: OSError):
         self.error = error
-
-    def stat(self):
-        raise self.error
 
     def finding(self, shown: str) -> Finding:
         reason = self.error.strerror or self.error.__class__.__name__
@@ -58,11 +55,13 @@ class Unlistable:
 def discover(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str]]:
     """(file, path as reported) for every page under the given files and folders, sorted.
 
-    Plain strings (a run over ten thousand pages should not pay for path objects). A folder that
-    cannot be listed is given as a page (its read says why). What is left out, and how symbolic
-    links are followed: see ``discover_entries``."""
-    for file, shown, _ in discover_entries(paths, settings):
-        yield file, shown
+    Plain strings (a run over ten thousand pages should not pay for path objects). The pages
+    only: a folder that cannot be listed is not among them (a run that reports must use
+    ``discover_entries``, which yields it). What is left out, and how symbolic links are
+    followed: see ``discover_entries``."""
+    for file, shown, entry in discover_entries(paths, settings):
+        if not isinstance(entry, Unlistable):
+            yield file, shown
 
 
 def discover_entries(paths: Iterable[str], settings: Settings) -> Iterator[tuple[str, str, os.DirEntry | Unlistable | None]]:

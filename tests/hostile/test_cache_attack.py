@@ -156,6 +156,41 @@ def test_a_link_in_the_cache_folder_is_not_written_through(tmp_path):
     assert not (tmp_path / "planted-target").exists()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links to folders")
+@pytest.mark.parametrize("target", [".", "../outside"], ids=["the-checkout", "outside-it"])
+def test_a_committed_link_as_the_cache_folder_is_not_followed(tmp_path, target):
+    """A repository can commit ``.oo-jwt-cache -> .`` (or a path out of the checkout): the run
+    writes nothing through it (no ``.gitignore`` of ``*``, which would hide new files from ``git
+    status``, no cache file), says so in one line, and reports as it does without a cache."""
+    checkout, outside = tmp_path / "checkout", tmp_path / "outside"
+    tree(checkout)
+    outside.mkdir()
+    (checkout / ".oo-jwt-cache").symlink_to(target)
+    before = {folder: sorted(os.listdir(folder)) for folder in (checkout, outside)}
+    for _ in range(2):
+        done = check_command(checkout)
+        assert_right_report(done)
+        assert {folder: sorted(os.listdir(folder)) for folder in before} == before
+        assert done.stderr.startswith("oo-jwt: warning: the cache folder .oo-jwt-cache is a symbolic link")
+        assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links to folders")
+def test_a_cache_folder_named_with_cache_dir_is_followed_and_gets_no_gitignore(tmp_path):
+    """``--cache-dir`` naming a link (to a tmpfs, say): the user means it, the cache goes there;
+    but no ``.gitignore`` is made through the link (its target is not the checkout's)."""
+    tree(tmp_path)
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    (tmp_path / "cache-link").symlink_to(fast)
+    for _ in range(2):  # cold, then warm from the linked folder
+        done = check_command(tmp_path, "--cache-dir", "cache-link")
+        assert_right_report(done)
+        assert done.stderr == ""
+        assert sorted(os.listdir(fast)) == [CACHE_FILE]
+    assert sorted(os.listdir(tmp_path)) == ["cache-link", "docs", "fast"]
+
+
 # ------------------------------------------------------------------ a cache edited by hand
 
 

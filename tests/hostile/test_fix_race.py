@@ -294,3 +294,31 @@ def test_a_write_to_each_version_keeps_both(env, run, monkeypatch):
     assert kept[0].read_bytes() == fixed + other
     assert f"docs/a.md: changed on disk while it was being fixed: not fixed; what was written to the fixed text meanwhile is kept in {kept[0].name}" in out
     assert "fixed docs/a.md" not in out and "fixed docs/b.md: 1 token" in out
+
+
+@pytest.mark.parametrize("other_program", [True, False], ids=["another-version-displaced", "the-page-as-read"])
+def test_ctrl_c_just_after_the_exchange_loses_no_version(env, run, monkeypatch, other_program):
+    """Ctrl-C in the moment the exchange returns: the page holds the fixed text, and what the
+    exchange displaced is removed only if it is the page as fix read it; another program's version
+    (saved by rename just before) stays in the hidden temporary file (README says what to do)."""
+    docs, old, fixed = two_pages(env)
+    saved = old.replace(b"# Conversion", b"# Saved by an editor")
+    real = fixer.exchange
+
+    def exchange_then_interrupted(a, b):
+        if other_program:
+            (docs / ".a.md.swp").write_bytes(saved)
+            os.replace(docs / ".a.md.swp", b)
+        real(a, b)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fixer, "exchange", exchange_then_interrupted)
+    rc, _, err = run("fix", "docs")
+    assert rc == 130 and "interrupted" in err
+    assert (docs / "a.md").read_bytes() == fixed and (docs / "b.md").read_bytes() == old
+    left = sorted(p.name for p in docs.iterdir() if p.name not in ("a.md", "b.md"))
+    if other_program:
+        assert len(left) == 1 and left[0].startswith(".a.md.") and left[0].endswith(".oo-jwt-tmp"), left
+        assert (docs / left[0]).read_bytes() == saved
+    else:
+        assert left == []
