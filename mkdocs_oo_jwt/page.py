@@ -8,6 +8,7 @@ columns count from the first character after it, and ``encode`` puts it back.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,9 +43,18 @@ class Page:
     path: str  # as reported: the path given on the command line joined with the file's path in a folder
     text: str  # decoded, BOM removed, line endings as in the file
     bom: bool = False
+    # ``place_of`` the file's real path (the same wherever the run starts, whatever ``path``
+    # shows); "" where the page has no file: its ``path`` is taken instead (see ``where``)
+    place: str = ""
+
+    @property
+    def where(self) -> str:
+        """The page's place: evidence of its examples' flows, as an outermost heading would be."""
+        return self.place or place_of(self.path)
 
     @classmethod
-    def from_bytes(cls, path: str, data: bytes) -> "Page":
+    def from_bytes(cls, path: str, data: bytes, file: str | None = None) -> "Page":
+        """``file``: where it was read from (its place is taken from its absolute path)."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -55,7 +65,7 @@ class Page:
         if "\x00" in text:
             raise PageDecodeError(*_first_nul(text), "NUL byte: a binary file, not a page")
         bom = text.startswith(BOM)
-        return cls(path, text[1:] if bom else text, bom)
+        return cls(path, text[1:] if bom else text, bom, place_of(os.path.abspath(file)) if file else "")
 
     def encode(self, text: str | None = None) -> bytes:
         """The bytes of this page (or of ``text`` standing for it), BOM restored."""

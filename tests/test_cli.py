@@ -202,3 +202,22 @@ def test_force_color_when_not_a_terminal(tmp_path, monkeypatch, capsys):
     assert "\x1b[" in capsys.readouterr().out
     assert main(["check", "--no-cache", "--color", "never", str(page)]) == 1
     assert "\x1b[" not in capsys.readouterr().out
+
+
+def test_the_findings_do_not_depend_on_the_folder_the_command_runs_in(tmp_path, capsys, monkeypatch):
+    """A page's place (its folders: evidence of its flows) is that of the file, not of the path
+    as shown: the same page checked from the repository's root, from its own folder or by name
+    gives the same findings (run from its folder, `version.md` alone once lost `command-service`)."""
+    folder = tmp_path / "docs" / "command-service"
+    folder.mkdir(parents=True)
+    (folder / "version.md").write_text('# Version\n\nRequest:\n\n```json\n{"c": "versio"}\n```\n', encoding="utf-8")
+
+    def findings(where: Path, *argv: str) -> list[tuple]:
+        monkeypatch.chdir(where)
+        code = main(["check", "--no-cache", "--format", "json", *argv])
+        out = json.loads(capsys.readouterr().out)["findings"]
+        return [code] + [(f["rule"], f["line"], f["flow"]) for f in out]
+
+    expected = findings(tmp_path, "docs")
+    assert expected == [1, ("schema", 6, "command")]
+    assert findings(folder, "version.md") == findings(folder, ".") == findings(tmp_path / "docs", "command-service") == expected

@@ -17,7 +17,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..model import Span
-from ..page import Page, place_of
+from ..page import Page
 from . import tables
 from .jsx import jsx_plugin
 from .tables import tables_plugin
@@ -178,7 +178,7 @@ MAX_LEAD_PARAGRAPHS = 6  # the prose just above a block that can name its flow; 
 def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
     """How much each text above a block says of it: the k-th lead-in paragraph (nearest first)
     1/(1+k/2); the list items and titles around it and its section's heading fully; the k-th
-    heading above that 1/(1+k) (the page's place counts as one more heading: see ``page.place_of``)."""
+    heading above that 1/(1+k) (the page's place counts as one more heading: see ``Page.where``)."""
     return (
         tuple(1 / (1 + k / 2) for k in range(paragraphs))
         + (1.0,) * leads
@@ -189,7 +189,7 @@ def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
 class _Walker:
     def __init__(self, page: Page, prose_needles: tuple[str, ...] | None = None):
         self.page = page
-        self.place = place_of(page.path)
+        self.place = page.where
         self.prose_needles = prose_needles
         self.out: list[Block] = []
         self.headings: list[tuple[int, str]] = []

@@ -30,7 +30,7 @@ def page_problem(path: str, message: str, line: int = 1, column: int = 1) -> Fin
 def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
     """A page from disk, or the finding that says why it cannot be checked."""
     read = read_bytes(str(path), shown, settings)
-    return read if isinstance(read, Finding) else decode_page(read[0], shown)
+    return read if isinstance(read, Finding) else decode_page(read[0], shown, str(path))
 
 
 # How a file is opened to be read: never blocking (a FIFO or a device put where a file was
@@ -102,8 +102,9 @@ def _too_big(shown: str, size: int, settings: Settings) -> Finding:
     return page_problem(shown, f"page of {size} bytes or more is over the limit of {settings.max_page_bytes} (max_page_bytes): not checked")
 
 
-def decode_page(data: bytes, shown: str) -> Page | Finding:
+def decode_page(data: bytes, shown: str, file: str | None = None) -> Page | Finding:
+    """The page of bytes read from ``file`` (shown as ``shown``), or why it is no page."""
     try:
-        return Page.from_bytes(shown, data)
+        return Page.from_bytes(shown, data, file)
     except PageDecodeError as exc:
         return page_problem(shown, str(exc), exc.line, exc.column)

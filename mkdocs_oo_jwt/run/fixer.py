@@ -147,7 +147,7 @@ def fix_file(
         return out
     out.fixes = sorted(set(fixes), key=lambda f: f.span.start)
     try:
-        after: PageReport = check_page(Page(shown, new_text, page.bom), settings, flows, dict(secrets))
+        after: PageReport = check_page(Page(shown, new_text, page.bom, page.place), settings, flows, dict(secrets))
     except Exception as exc:  # noqa: BLE001
         out.new_text, out.fixes, out.findings = page.text, [], [internal_error(shown, exc)]
         return out

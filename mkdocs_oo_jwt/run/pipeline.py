@@ -119,14 +119,15 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
         return index, file, shown, [read], set(), NO, None, None, None
     data, stat = read
     if not data.isascii() or b"\x00" in data:  # ASCII without NUL is text as it stands
-        page = decode_page(data, shown)  # a page that is not text is said, even with no sample
+        page = decode_page(data, shown, file)  # a page that is not text is said, even with no sample
         if isinstance(page, Finding):
             return index, file, shown, [page], set(), NO, None, stat, None
     if not may_hold_samples(data, flows):
         return index, file, shown, [], set(), NEW, "", stat, None
     # the findings of a page depend on its place (evidence of its flows) as on its bytes: a page
     # moved to another folder, or a copy of it there, is not answered for by the cache
-    content_hash = cache.hash(place_of(shown).encode("utf-8", "surrogateescape") + b"\0" + data) if cache else None
+    where = place_of(os.path.abspath(file)).encode("utf-8", "surrogateescape")  # as ``Page.where``
+    content_hash = cache.hash(where + b"\0" + data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
         return index, file, shown, hit[0], hit[1], NEW, content_hash, stat, None
@@ -137,7 +138,7 @@ def _check(looked: Looked) -> Looked:
     index, file, shown, _, _, _, content_hash, stat, data = looked
     settings, secrets, _, _, flows = _RUN  # type: ignore[misc]
     try:
-        page = decode_page(data, shown)  # text: looked at already
+        page = decode_page(data, shown, file)  # text: looked at already
         report = engine.check_page(page, settings, flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
         return index, file, shown, [internal_error(shown, exc)], set(), NO, content_hash, stat, None
