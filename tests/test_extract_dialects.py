@@ -643,3 +643,17 @@ def test_a_tab_the_parser_expands_in_an_indented_fence_keeps_spans_exact(crlf):
     assert at(page, tok.span) == (4, 12)
     (example,) = found.examples
     assert values(page, example)["/filetype"] == (3, 14, '"docx"')
+
+
+def test_a_url_with_an_unclosed_ipv6_bracket_is_read_not_raised():
+    # urlsplit raises on "https://[host/path": the request is read with that text as its path
+    page, found, _ = read("""\
+        ```bash
+        curl -X POST https://[documentserver/converter \\
+            -H "Content-Type: application/json" \\
+            -d '{"filetype": "docx", "key": "k", "outputtype": "pdf", "url": "http://[x/a.docx"}'
+        ```
+    """)
+    (example,) = found.examples
+    assert example.request.target == "https://[documentserver/converter"
+    assert example.value["filetype"] == "docx"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
@@ -239,7 +239,7 @@ class BlockScanner:
         curl = shell.read_curl(text, start)
         if curl is None:
             return shell.command_end(text, start) + 1
-        parts = urlsplit(curl.url)
+        parts = url_parts(curl.url)
         cmd_span = self.span(start, text.find("\n", start) if "\n" in text[start:] else len(text))
         headers = []
         for name, value in curl.headers:
@@ -306,10 +306,19 @@ def _token_holders(value: Any, pointer: str = ""):
             yield from _token_holders(child, f"{pointer}/{i}")
 
 
+def url_parts(url: str) -> SplitResult:
+    """A URL's parts; one a writer got wrong (``https://[host/path``: an unclosed IPv6 bracket)
+    is all path: never an exception."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return SplitResult("", "", url, "", "")
+
+
 def request_path_host(request: Request) -> tuple[str, str | None]:
     """The path a request is sent to, and its host (from an absolute target or the Host header)."""
-    parts = urlsplit(request.target)
+    parts = url_parts(request.target)
     if parts.scheme and parts.netloc:
         return parts.path or "/", parts.netloc
     host = request.header("Host")
-    return urlsplit(request.target).path, host.value if host else None
+    return parts.path, host.value if host else None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from ..extract.code import request_path_host
+from ..extract.code import request_path_host, url_parts
 from ..tokens import Malformed, decode
 from .base import PageCheck
 
@@ -24,7 +22,7 @@ def check(ctx: PageCheck):
         url = signed.get("url")
         if not isinstance(url, str):
             continue
-        want = urlsplit(url)
+        want = url_parts(url)
         path, host = request_path_host(request)
         if path and want.path and not _same_path(path, want.path):
             yield ctx.finding(
