@@ -366,7 +366,8 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
     def summary(self) -> str:
         """The build's last line (logged with the "oo-jwt: " prefix), each number saying what it
         counts: findings by severity; the pages, and the sample tokens and placeholders they hold;
-        in mode regenerate, what the built pages got (the other tokens were right as written)."""
+        in mode regenerate, what the built pages got (the other tokens were right as written); in
+        mode verify, the placeholders the built pages show as written."""
         counts = ", ".join(plural(self._counts[k], k) for k in ("error", "warning", "info"))
         held = [plural(self._tokens - self._placeholders, "sample token")]
         if self._placeholders:
@@ -375,6 +376,9 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         if self.config.mode == "regenerate":
             line += (f"; in the built pages {plural(self._filled, 'placeholder')} filled and "
                      f"{plural(self._resigned, 'token')} re-signed")
+        elif self._placeholders:  # never silent: readers of the built pages see them as written
+            line += (f"; {plural(self._placeholders, 'placeholder')} left as {PLACEHOLDER} in the built "
+                     "pages (mode: regenerate fills them)")
         return line
 
     def on_build_error(self, *, error: Exception) -> None:

@@ -226,7 +226,8 @@ def test_the_summary_of_a_verify_build_counts_the_tokens(counted_site):
     result = _mkdocs_build(counted_site, OO_JWT_SECRET=SECRET)
     assert result.returncode == 0, result.stderr
     summary = [line for line in _plugin_lines(result.stderr) if " in 3 pages" in line]
-    assert summary == ["oo-jwt: 1 error, 0 warnings, 0 infos in 3 pages (2 sample tokens, 1 placeholder)"], result.stderr
+    assert summary == ["oo-jwt: 1 error, 0 warnings, 0 infos in 3 pages (2 sample tokens, 1 placeholder); "
+                       "1 placeholder left as <oo-jwt> in the built pages (mode: regenerate fills them)"], result.stderr
 
 
 def test_a_short_secret_of_three_roles_is_one_warning_in_a_build(counted_site):
