@@ -7,6 +7,12 @@ folder above a test file without an ``__init__.py``).
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 
 SECRET_VARS = ("OO_JWT_SECRET", "OO_JWT_SECRET_INBOX", "OO_JWT_SECRET_OUTBOX", "OO_JWT_SECRET_BROWSER")
 
@@ -58,3 +64,18 @@ Content-Type: application/json
 }}
 ```
 {tail}"""
+
+
+def unlistable(folder: Path) -> tuple[str, ...]:
+    """Make ``folder`` unlistable: chmod 000; as root (which lists it anyway), the command is run
+    without the capabilities that bypass permissions (the returned prefix). Skips if neither can be."""
+    folder.chmod(0)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("as root, a folder cannot be made unlistable without setpriv (util-linux)")
+    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
+    if subprocess.run([*prefix, "ls", str(folder)], capture_output=True).returncode == 0:
+        pytest.skip("setpriv could not drop the capabilities that bypass permissions here")
+    return prefix

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pagekit import unlistable
 
 from mkdocs_oo_jwt.cli import main
 from mkdocs_oo_jwt.run.checking import check_paths
@@ -232,26 +233,11 @@ def test_the_excludes_and_gitignore_apply_to_a_link_as_to_a_folder(tmp_path, mon
     assert checked(["docs"]) == ["docs/a.md", "docs/kept/x.md"]
 
 
-def _unlistable(folder: Path) -> tuple[str, ...]:
-    """Make ``folder`` unlistable: chmod 000; as root (which lists it anyway), the command is run
-    without the capabilities that bypass permissions (the returned prefix). Skips if neither can be."""
-    folder.chmod(0)
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return ()
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("as root, a folder cannot be made unlistable without setpriv (util-linux)")
-    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
-    if subprocess.run([*prefix, "ls", str(folder)], capture_output=True).returncode == 0:
-        pytest.skip("setpriv could not drop the capabilities that bypass permissions here")
-    return prefix
-
-
 def test_a_folder_that_cannot_be_listed_is_an_error_not_a_silent_skip(tmp_path):
     write(tmp_path, {"docs/a.md": "# fine\n", "docs/locked/b.md": BROKEN, "docs/locked/more/c.md": BROKEN})
     locked = tmp_path / "docs" / "locked"
     try:
-        prefix = _unlistable(locked)
+        prefix = unlistable(locked)
         for jobs in ("1", "2"):
             code, report, err = _json_check("--jobs", jobs, "docs", cwd=tmp_path, prefix=prefix)
             assert code == 1, err  # not "no problems": its pages were never checked

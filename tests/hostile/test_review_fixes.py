@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from pagekit import CONVERSION, SECRET_VARS, conversion_page
+from pagekit import CONVERSION, SECRET_VARS, conversion_page, unlistable
 
 SECRET = "review-fixes-secret-0123456789-abcdefghijk"  # test only
 STALE = jwt.encode({**CONVERSION, "url": "http://example.com/stale.docx"}, SECRET, algorithm="HS256")
@@ -139,21 +139,6 @@ def test_a_closed_stdout_ends_the_output_not_the_run(tmp_path, command):
 
 
 # ------------------------------------------------------------------ 3. fix reports an unlistable folder as check does
-
-
-def unlistable(folder: Path) -> tuple[str, ...]:
-    """Make ``folder`` unlistable: chmod 000; as root (which lists it anyway), the command is run
-    without the capabilities that bypass permissions (the returned prefix). Skips if neither can be."""
-    folder.chmod(0)
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return ()
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("as root, a folder cannot be made unlistable without setpriv (util-linux)")
-    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
-    if subprocess.run([*prefix, "ls", str(folder)], capture_output=True).returncode == 0:
-        pytest.skip("setpriv could not drop the capabilities that bypass permissions here")
-    return prefix
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="chmod 000 does not make a folder unlistable on Windows")
