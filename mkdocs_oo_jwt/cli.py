@@ -285,7 +285,8 @@ def zensical_warning(config: Path) -> str | None:
         given = _toml_options(options)
         return (f"zensical build reads {toml} (it comes before {config.name}), which names no {EXTENSION}, and "
                 f"Zensical drops the oo-jwt plugin: its builds would check no page and fill no <oo-jwt> "
-                f"placeholder; add {table} to {toml}" + (f" with {given}" if given else ""))
+                f"placeholder; add {table} to {toml}" + (f" with {given}" if given else "")
+                + _left_out(_given(options)[1]))
     evidence = zensical_installed()
     if evidence is None or _names_extension(data.get("markdown_extensions"), EXTENSION):
         return None
@@ -293,7 +294,7 @@ def zensical_warning(config: Path) -> str | None:
     return (f"{config} names the oo-jwt plugin but not the {EXTENSION} Markdown extension, and Zensical is "
             f"installed ({evidence}): Zensical drops the plugin, so `zensical build` would check no page and fill "
             f'no <oo-jwt> placeholder; add "- {EXTENSION}{": " + given if given else ""}" under markdown_extensions: '
-            f"in {config} (MkDocs then still checks each page once, with the plugin)")
+            f"in {config}{_left_out(_given(options)[1])} (MkDocs then still checks each page once, with the plugin)")
 
 
 def _names_plugin(data: dict) -> bool:
@@ -326,26 +327,56 @@ def _read_toml(path: Path) -> dict | None:
     return project if isinstance(project, dict) else None
 
 
-def _given(options: dict) -> dict:
-    """The plugin's options to repeat for the extension: secrets stay in the environment, where the
-    extension reads them as the plugin does."""
-    return {k: v for k, v in options.items() if k != "secrets" and isinstance(v, (str, int, float, list))}
+def _given(options: dict) -> tuple[dict, list[str]]:
+    """The plugin's options to repeat for the extension, and the names of those that cannot be.
+    A secret is never repeated: the extension reads it from the environment, so the variables the
+    plugin reads a role's secret from (``secrets: {role: !ENV [NAME, ...]}``, ``secret_env``)
+    become the extension's ``secret_env`` (names, never values: without them the extension would
+    find no secret and check no signature). Another value mkdocs.yml takes from the environment
+    (``!ENV``) is named, not repeated (the extension's options are not read with ``!ENV``)."""
+    from .settings import FromEnv
+
+    given: dict = {}
+    env: dict[str, list[str]] = {}
+    left: list[str] = []
+    for key, value in options.items():
+        if key in ("secrets", "secret_env") and isinstance(value, dict):
+            for role, named in value.items():
+                names = named.names if isinstance(named, FromEnv) else named if key == "secret_env" else ()
+                names = [names] if isinstance(names, str) else list(names or ())
+                env.setdefault(str(role), [])
+                env[str(role)] += [n for n in names if isinstance(n, str) and n not in env[str(role)]]
+        elif isinstance(value, FromEnv):
+            left.append(key)
+        elif isinstance(value, (str, int, float, list)):
+            given[key] = value
+    env = {role: names for role, names in env.items() if names}
+    if env:
+        given["secret_env"] = env
+    return given, left
+
+
+def _left_out(left: list[str]) -> str:
+    return (f" (and set {', '.join(left)} for it as the plugin's are set: a value mkdocs.yml reads with !ENV is not "
+            "repeated here)") if left else ""
 
 
 def _yaml_options(options: dict) -> str:
     import yaml
 
-    given = _given(options)
+    given, left = _given(options)
     try:
-        return yaml.safe_dump(given, default_flow_style=True, sort_keys=False, width=1 << 30).strip() if given else ""
+        text = yaml.safe_dump(given, default_flow_style=True, sort_keys=False, width=1 << 30).strip() if given else ""
     except yaml.YAMLError:
-        return ""
+        text = ""
+    return text
 
 
 def _toml_options(options: dict) -> str:
     import json
 
-    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in _given(options).items())
+    given, _ = _given(options)
+    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in given.items())
 
 
 def _color(choice: str, stream) -> bool:

@@ -311,3 +311,21 @@ def test_the_fix_hook_fills_placeholders_when_asked(counted_site):
     assert result.returncode == 1, result.stderr
     text = (counted_site / "docs" / "placeholder.md").read_text(encoding="utf-8")
     assert "<oo-jwt>" not in text and _token(CONVERSION) in text
+
+
+def test_the_advice_carries_the_variables_the_plugin_reads_its_secrets_from(tmp_path):
+    """Zensical reads the secret with the extension: the variables the plugin names (secrets: !ENV,
+    secret_env) must come with the advice, or the extension finds no secret and checks no
+    signature (a stale token then passed zensical build --strict). Names only, never a value."""
+    site = _site(tmp_path, plugin=("  - oo-jwt:\n      secrets:\n        inbox: !ENV [DOCS_KEY, null]\n"
+                                   "      secret_env:\n        outbox: [DOCS_OUT]\n"
+                                   "      version: !ENV [DOCS_VERSION, '8.2']\n      disable: [token-unpaired]\n"))
+    result = _check_config(site, DOCS_KEY=SECRET, DOCS_OUT=SECRET, **_fake_zensical(tmp_path, "package"))
+    [line] = _warnings(result.stderr)
+    assert ('add "- mkdocs_oo_jwt.extension: {disable: [token-unpaired], secret_env: {inbox: [DOCS_KEY], '
+            'outbox: [DOCS_OUT]}}" under markdown_extensions: in mkdocs.yml') in line, line
+    assert "set version for it as the plugin's are set" in line
+    assert SECRET not in result.stderr + result.stdout
+    (site / "zensical.toml").write_text('[project]\nsite_name = "Loud"\n', encoding="utf-8")
+    [line] = _warnings(_check_config(site, DOCS_KEY=SECRET, DOCS_OUT=SECRET).stderr)
+    assert 'secret_env = {"inbox": ["DOCS_KEY"], "outbox": ["DOCS_OUT"]}' in line, line
