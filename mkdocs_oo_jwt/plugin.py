@@ -400,9 +400,9 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         fatal = regenerate and bool(without) and bool(needed or self._unfilled)
         log.info(self.summary())
         for notice in run_notices(self._secrets, set() if fatal else set(self._unsigned)):
-            # Notices never fail a build on their own (as with the command), unless fail_on is warning.
-            level = max(self._level(notice.severity), logging.INFO)
-            self._emit(level, notice.message)
+            # A notice (a short secret, roles without one) is said, never a reason to fail: as with
+            # the command (whose exit code only findings set) and the extension, whatever fail_on
+            self._emit(logging.INFO, notice.message)
         if fatal:
             roles = needed or without
             left = []

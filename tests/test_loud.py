@@ -329,3 +329,16 @@ def test_the_advice_carries_the_variables_the_plugin_reads_its_secrets_from(tmp_
     (site / "zensical.toml").write_text('[project]\nsite_name = "Loud"\n', encoding="utf-8")
     [line] = _warnings(_check_config(site, DOCS_KEY=SECRET, DOCS_OUT=SECRET).stderr)
     assert 'secret_env = {"inbox": ["DOCS_KEY"], "outbox": ["DOCS_OUT"]}' in line, line
+
+
+def test_a_notice_fails_no_front_end_even_at_fail_on_warning(counted_site, tmp_path):
+    """A short secret is said by the command, the plugin and the extension alike, and fails none
+    of them, whatever fail_on says (only findings set the command's exit code; the plugin once
+    failed `mkdocs build --strict` on it under fail_on: warning)."""
+    plain = _site(tmp_path / "plain", plugin="  - oo-jwt:\n      fail_on: warning\n", pages={"a.md": "# Nothing to check\n"})
+    result = _run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(plain.parent / "out")], plain,
+                  OO_JWT_SECRET="short")
+    assert result.returncode == 0, result.stderr
+    assert "INFO    -  oo-jwt: the secret from OO_JWT_SECRET" in result.stderr, result.stderr
+    check = _run([*OO_JWT, "check", "--no-cache", "--fail-on", "warning", "docs"], plain, OO_JWT_SECRET="short")
+    assert check.returncode == 0 and "shorter than 32 bytes" in check.stdout
