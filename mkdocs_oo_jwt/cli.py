@@ -269,7 +269,7 @@ def zensical_warning(config: Path) -> str | None:
     Zensical would build without running oo-jwt (see above): one line saying what to add where;
     ``None`` when Zensical is not seen or runs the extension."""
     from .settings import ConfigError, plugin_section, read_mkdocs_yml
-    from .site import EXTENSION
+    from .settings import EXTENSION
 
     try:
         data = read_mkdocs_yml(config)

@@ -45,7 +45,8 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
 from .settings import MKDOCS, ConfigError, OptionError, checked, markdown_extension_config, secrets_from_env, settings_from, unknown_option
-from .site import EXTENSION, UNFILLED, fails, finding_text, log_level, names_hint, normalise, regenerated, unfilled
+from .settings import EXTENSION
+from .site import UNFILLED, fails, finding_text, log_level, names_hint, normalise, regenerated, unfilled
 
 log = logging.getLogger("mkdocs.extensions.oo_jwt")  # under mkdocs.*: MkDocs' strict mode counts its warnings
 ORIGIN = f"markdown_extensions.{EXTENSION}"

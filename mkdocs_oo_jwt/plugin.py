@@ -44,7 +44,8 @@ from .report.common import plural
 from .report.text import one_line
 from .samples import PLACEHOLDER
 from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, unknown_option
-from .site import EXTENSION, UNFILLED, finding_text, log_level, names_hint, normalise, regenerated, unfilled
+from .settings import EXTENSION
+from .site import UNFILLED, finding_text, log_level, names_hint, normalise, regenerated, unfilled
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig

@@ -486,6 +486,8 @@ def _has_section(path: Path) -> bool:
 
 
 def load_pyproject(path: Path) -> Settings:
+    """A pyproject.toml's [tool.oo-jwt] table; a zensical.toml's extension table (a file with a
+    [project] table that lists Markdown extensions, as Zensical reads it)."""
     import tomllib
 
     try:
@@ -496,6 +498,13 @@ def load_pyproject(path: Path) -> Settings:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to read") from None
+    project = data.get("project")
+    if path.name == "zensical.toml" or (isinstance(project, dict) and "markdown_extensions" in project):
+        section = extension_entry(project.get("markdown_extensions") if isinstance(project, dict) else None)
+        if section is None:
+            raise ConfigError(f'{path}: no [project.markdown_extensions."{EXTENSION}"] table')
+        origin = f'{path} [project.markdown_extensions."{EXTENSION}"]'
+        return settings_from(checked(section if isinstance(section, dict) else {}, MKDOCS, origin), path.parent, origin)
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: [tool] must be a table")
@@ -583,8 +592,27 @@ def _merged(base: dict, over: dict) -> dict:
     return base
 
 
+EXTENSION = "mkdocs_oo_jwt.extension"  # the Python-Markdown extension's name, as configs list it
+
+
+def extension_entry(extensions: Any) -> dict | None:
+    """The options of the oo-jwt Markdown extension in a ``markdown_extensions`` value (mkdocs.yml's
+    list, a zensical.toml table; ``name:Class`` too), None if it is not there."""
+    if isinstance(extensions, dict):
+        items = list(extensions.items())
+    elif isinstance(extensions, list):
+        items = [pair for item in extensions for pair in (item.items() if isinstance(item, dict) else [(item, {})])]
+    else:
+        return None
+    for name, options in items:
+        if str(name).split(":")[0] == EXTENSION:
+            return options if options is not None else {}
+    return None
+
+
 def plugin_section(data: dict, path: Path) -> dict:
-    """The oo-jwt plugin's options in a mkdocs.yml, without ``enabled`` (MkDocs' own option)."""
+    """The oo-jwt plugin's options in a mkdocs.yml, without ``enabled`` (MkDocs' own option); for a
+    site that lists only the Markdown extension (a Zensical site), the extension's options."""
     plugins = data.get("plugins")
     if plugins is not None and not isinstance(plugins, (list, dict)):
         raise ConfigError(f"{path}: plugins must be a list")
@@ -597,7 +625,12 @@ def plugin_section(data: dict, path: Path) -> dict:
     if isinstance(plugins, dict) and "oo-jwt" in plugins:
         section = plugins["oo-jwt"] or {}
     if section is None:
-        raise ConfigError(f"{path}: no oo-jwt plugin in its plugins list")
+        section = extension_entry(data.get("markdown_extensions"))
+        if section is None:
+            raise ConfigError(f"{path}: no oo-jwt plugin in its plugins list, nor {EXTENSION} in its markdown_extensions")
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path} markdown_extensions.{EXTENSION}: expected a table of options")
+        return dict(section)
     if not isinstance(section, dict):
         raise ConfigError(f"{path} plugins.oo-jwt: expected a table of options")
     section = dict(section)

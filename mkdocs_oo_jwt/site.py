@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 # The Python-Markdown extension's name in a generator's ``markdown_extensions`` (a string, so that
 # the plugin can recognise the extension without importing it: nothing imports a front end).
-EXTENSION = "mkdocs_oo_jwt.extension"
 
 REGENERATED_NOTE = " (the built page has a freshly signed token; `oo-jwt fix` updates the source)"
 UNFILLED = (

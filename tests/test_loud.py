@@ -342,3 +342,29 @@ def test_a_notice_fails_no_front_end_even_at_fail_on_warning(counted_site, tmp_p
     assert "INFO    -  oo-jwt: the secret from OO_JWT_SECRET" in result.stderr, result.stderr
     check = _run([*OO_JWT, "check", "--no-cache", "--fail-on", "warning", "docs"], plain, OO_JWT_SECRET="short")
     assert check.returncode == 0 and "shorter than 32 bytes" in check.stdout
+
+
+def test_a_zensical_site_is_checked_with_its_own_config(tmp_path, capsys):
+    """A site that lists only the Markdown extension (mkdocs.yml's markdown_extensions, or a
+    zensical.toml table) is checked by `oo-jwt check --config` with the extension's options; a
+    zensical.toml without the table is a config error, never the defaults in silence."""
+    from mkdocs_oo_jwt.cli import main
+
+    stale = _token({**CONVERSION, "outputtype": "docx"})
+    site = _site(tmp_path, plugin="  - search\n", pages={"stale.md": conversion_page(stale)},
+                 extensions="markdown_extensions:\n  - mkdocs_oo_jwt.extension: {disable: [token-payload-mismatch]}\n")
+    yml, toml = site / "mkdocs.yml", site / "zensical.toml"
+    docs = str(site / "docs")
+    assert main(["check", "--no-cache", "--config", str(yml), docs]) == 0  # its disable applies
+    assert main(["check", "--no-cache", docs]) == 1  # the finding it disables
+    capsys.readouterr()
+    toml.write_text('[project]\nsite_name = "Z"\n\n[project.markdown_extensions."mkdocs_oo_jwt.extension"]\n'
+                    'disable = ["token-payload-mismatch"]\n', encoding="utf-8")
+    assert main(["check", "--no-cache", "--config", str(toml), docs]) == 0
+    toml.write_text('[project]\nsite_name = "Z"\n', encoding="utf-8")
+    assert main(["check", "--no-cache", "--config", str(toml), docs]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f'oo-jwt: error: {toml}: no [project.markdown_extensions."mkdocs_oo_jwt.extension"] table')
+    yml.write_text("site_name: Loud\nplugins:\n  - search\n", encoding="utf-8")
+    assert main(["check", "--no-cache", "--config", str(yml), docs]) == 2
+    assert "no oo-jwt plugin in its plugins list, nor mkdocs_oo_jwt.extension in its markdown_extensions" in capsys.readouterr().err
