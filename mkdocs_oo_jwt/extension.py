@@ -46,7 +46,8 @@ from markdown.preprocessors import Preprocessor
 
 from .settings import MKDOCS, ConfigError, OptionError, checked, markdown_extension_config, secrets_from_env, settings_from, unknown_option
 from .settings import EXTENSION
-from .site import UNFILLED, fails, finding_text, log_level, names_hint, normalise, regenerated, unfilled
+from .site import (UNFILLED, fails, finding_text, log_level, no_secret_message, normalise, regenerated,
+                   roles_without_secret_message, unfilled)
 
 log = logging.getLogger("mkdocs.extensions.oo_jwt")  # under mkdocs.*: MkDocs' strict mode counts its warnings
 ORIGIN = f"markdown_extensions.{EXTENSION}"
@@ -215,8 +216,7 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str]) -> list[st
     secrets = secrets_from_env(settings)
     regenerate = extension.mode == "regenerate"
     if regenerate and not secrets:
-        raise failure("oo-jwt: mode: regenerate signs sample tokens and needs a secret, but none is set: "
-                      f"set {names_hint(settings)} in the environment")
+        raise failure(no_secret_message(settings))
 
     # the page: the source file whole where the text handed over is its body, else that text
     doc: Page | Finding | None = None
@@ -282,10 +282,7 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str]) -> list[st
 
     needed = sorted(r for r in unsigned if r and r not in secrets)
     if regenerate and needed:
-        raise failure(
-            f"oo-jwt: mode: regenerate needs a secret for the {', '.join(needed)} role{'s' if len(needed) > 1 else ''} "
-            f"(unsigned tokens on {label or doc.path}): set {names_hint(settings, needed)} in the environment"
-        )
+        raise failure(roles_without_secret_message(settings, needed, [f"unsigned tokens on {label or doc.path}"]))
     if failing:
         more = len(failing) - 1
         raise failure(f"oo-jwt: {failing[0]}" + (f" (and {more} more on this page, logged above)" if more else ""))

@@ -45,7 +45,7 @@ from .report.text import one_line
 from .samples import PLACEHOLDER
 from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, unknown_option
 from .settings import EXTENSION
-from .site import UNFILLED, finding_text, log_level, names_hint, normalise, regenerated, unfilled
+from .site import UNFILLED, finding_text, log_level, no_secret_message, normalise, regenerated, roles_without_secret_message, unfilled
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -205,14 +205,8 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         except ConfigError as exc:
             raise PluginError(f"oo-jwt: {exc}") from None
         if self.config.mode == "regenerate" and not self._secrets:
-            raise PluginError(
-                "oo-jwt: mode: regenerate signs sample tokens and needs a secret, but none is set: "
-                f"set {self._names_hint()} in the environment"
-            )
+            raise PluginError(no_secret_message(self._settings))
         return config
-
-    def _names_hint(self, roles=ROLES) -> str:
-        return names_hint(self._settings, roles)
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
         for folder in self._settings.flows_dirs:
@@ -411,11 +405,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 left.append("unsigned tokens on " + _some(sorted({p for r in needed for p in self._unsigned[r]})))
             if self._unfilled:
                 left.append("placeholders at " + _some(self._unfilled))
-            raise PluginError(
-                f"oo-jwt: mode: regenerate needs a secret for the {', '.join(roles)} "
-                f"role{'s' if len(roles) > 1 else ''} ({'; '.join(left)}): "
-                f"set {self._names_hint(roles)} in the environment"
-            )
+            raise PluginError(roles_without_secret_message(self._settings, roles, left))
         if config.strict and self._failing and not log.isEnabledFor(logging.WARNING):
             # `mkdocs build -q` sets MkDocs' logger to ERROR: the warnings above were dropped before
             # strict mode could count them, and the build would pass. Fail it, saying what it hid.

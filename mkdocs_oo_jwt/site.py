@@ -85,6 +85,19 @@ def names_hint(settings: Settings, roles=ROLES) -> str:
     return "a secret under plugins.oo-jwt.secrets: " + ", ".join(f"{r}: {env_hint(r)}" for r in roles)
 
 
+def no_secret_message(settings: Settings) -> str:
+    """Why a build in mode regenerate stops before its first page: no secret at all."""
+    return ("oo-jwt: mode: regenerate signs sample tokens and needs a secret, but none is set: "
+            f"set {names_hint(settings)} in the environment")
+
+
+def roles_without_secret_message(settings: Settings, roles: list[str], left: list[str]) -> str:
+    """Why a build in mode regenerate fails: ``roles`` have no secret, and ``left`` says what was
+    left unsigned (tokens on which pages, placeholders where)."""
+    return (f"oo-jwt: mode: regenerate needs a secret for the {', '.join(roles)} role{'s' if len(roles) > 1 else ''} "
+            f"({'; '.join(left)}): set {names_hint(settings, roles)} in the environment")
+
+
 def normalise(text: str) -> str:
     """Newlines as a generator hands a page to Python-Markdown (text mode: universal newlines)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
