@@ -168,20 +168,41 @@ def body_label(body: str) -> str:
     return f'page "{heading}" (body sha256:{digest})'
 
 
-_FLOWS: dict = {}  # flows_dirs -> the registry: loaded once per build process, not once per page
+_FLOWS: dict = {}  # (flows_dirs, their schemas' stamps) -> the registry: loaded once, not once per page
 _NOTED: set[str] = set()  # run notices already logged by this process
 
 
 def _flows(settings):
+    """The flows, loaded once per process and kept while the user's schema files are unchanged (a
+    server renders pages again after an edit: ``zensical serve``, ``mkdocs serve``)."""
     from .flows import FlowsError, load_flows
 
-    key = settings.flows_dirs
+    key = (settings.flows_dirs, _stamps(settings.flows_dirs))
     if key not in _FLOWS:
+        _FLOWS.clear()  # one registry at a time: an edited schema's old one is not kept
         try:
             _FLOWS[key] = load_flows(settings.flows_dirs)
         except FlowsError as exc:
             raise failure(f"oo-jwt: flows_dir: {exc}") from None
     return _FLOWS[key]
+
+
+def _stamps(folders) -> tuple:
+    """Name, size, modification and change time of each schema file of ``folders``."""
+    out = []
+    for folder in folders:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue  # loading says why
+        for entry in entries:
+            if entry.name.endswith(".json"):
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                out.append((entry.path, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
 
 
 class _CheckPage(Preprocessor):

@@ -316,3 +316,24 @@ def test_the_extension_and_reading_mkdocs_yml_need_no_mkdocs(tmp_path):
     assert settings_line == "warning True"
     assert re.match(rf'oo-jwt: page "Command service" .*body line {TOKEN_LINE}, .*token-payload-mismatch', failure)
     assert modules == "[]"
+
+
+def test_an_edited_flow_schema_is_read_again_by_the_next_page(tmp_path, secret):
+    """The flows are loaded once per process and kept while their files are unchanged: a server
+    that renders pages again (zensical serve, mkdocs serve) reads a flow schema edited meanwhile."""
+    import json
+    import shutil
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    schema = flows / "command.json"
+    shutil.copy(Path(__file__).parent.parent / "schemas" / "command.json", schema)
+    body = f"# Commands\n\nRequest to the command service:\n\n```json\n{{\"c\": \"info\", \"key\": \"Khirz6zTPdfd7\"}}\n```\n"
+    convert(body, flows_dir=str(flows))  # passes: "info" is a command
+    data = json.loads(schema.read_text(encoding="utf-8"))
+    data["properties"]["c"]["enum"].remove("info")
+    schema.write_text(json.dumps(data), encoding="utf-8")
+    stat = schema.stat()
+    os.utime(schema, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a second later, whatever the clock's grain
+    with pytest.raises(BuildFailed, match=r"schema \[command\] /c"):
+        convert(body, flows_dir=str(flows))
