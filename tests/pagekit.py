@@ -79,3 +79,20 @@ def unlistable(folder: Path) -> tuple[str, ...]:
     if subprocess.run([*prefix, "ls", str(folder)], capture_output=True).returncode == 0:
         pytest.skip("setpriv could not drop the capabilities that bypass permissions here")
     return prefix
+
+
+# a conversion example of fixed size and its sample token (``.format(token=...)``)
+CONVERSION_WITH_TOKEN = """# Conversion
+
+Sample parameters of request to convert the document:
+
+```json
+{{"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "https://example.com/a.docx"}}
+```
+
+Sample token
+
+```
+{token}
+```
+"""

@@ -10,25 +10,13 @@ from pathlib import Path
 import jwt
 import pytest
 
+from pagekit import CONVERSION_WITH_TOKEN as PAGE
+
 from mkdocs_oo_jwt.cli import main
 from mkdocs_oo_jwt.run.checking import check_paths
 from mkdocs_oo_jwt.settings import Settings
 
 SECRET = "oo-jwt-test-secret-0123456789abcdef"
-PAGE = """# Conversion
-
-Sample parameters of request to convert the document:
-
-```json
-{{"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "https://example.com/a.docx"}}
-```
-
-Sample token
-
-```
-{token}
-```
-"""
 
 
 def write_page(folder: Path, url: str = "https://example.com/a.docx", secret: str = SECRET) -> Path:

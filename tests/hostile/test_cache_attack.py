@@ -21,27 +21,13 @@ from pathlib import Path
 
 import jwt
 import pytest
-from pagekit import SECRET_VARS
+from pagekit import CONVERSION_WITH_TOKEN as PAGE, SECRET_VARS
 
 from mkdocs_oo_jwt.run.checking import check_paths, exit_code
 from mkdocs_oo_jwt.settings import Settings
 
 SECRET = "cache-attack-secret-0123456789-abcdefghijk"  # test only
 CACHE_FILE = "findings-v2.json"
-PAGE = """# Conversion
-
-Sample parameters of request to convert the document:
-
-```json
-{{"filetype": "docx", "key": "k1", "outputtype": "pdf", "url": "https://example.com/a.docx"}}
-```
-
-Sample token
-
-```
-{token}
-```
-"""
 MEMORY_LIMIT = 1 << 30  # a run needs a fraction of it; reading /dev/zero would take it all
 HANG_GUARD = 60  # seconds: only a hang reaches it (a run here takes about one)
 
