@@ -65,6 +65,9 @@ def test_a_request_to_an_endpoint_is_checked_with_no_other_mark(tmp_path, path):
         "![result](/assets/images/docbuilder/result.png)\n",
         "A token is a string; the Authorization header carries a JWT.\n",
         "```js\nconst json = JSON.stringify(config);\n```\n",
+        # "eyJ" inside base64 data, where no token can be (its run ends at "+", "/" or "=")
+        "![logo](data:image/png;base64,iVBORw0KGgo+eyJUuPL88ocNrdlUqT8RIr+eTmZ8/jThC0eyJ0iRSZ=)\n",
+        "```bash\necho 'AYW1xMv+eyJlUY4zbVNrfQ4R9rc/wN50eyJy4oL2wgSJb6==' | base64 -d\n```\n",
     ],
 )
 def test_a_page_that_cannot_hold_a_sample_is_not_parsed(tmp_path, text):
@@ -82,6 +85,10 @@ def test_a_request_to_another_path_is_parsed_as_an_http_message(tmp_path, path):
     "text",
     [
         "Sample token: eyJhbGciOiJIUzI1NiJ9.e30.x\n",
+        "Sample token: eyJhbGciOiJIUzI1NiJ9\n",  # the beginning of a token broken over lines
+        "Sample token: eyJhbGciOiJIUzI1NiJ9  \r\n",
+        '```bash\ncurl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9" https://example.com\n```\n',
+        "Sample token: `eyJhbGciOiJIUzI1NiJ9`\n",
         '```js\nconst config = {"token": t};\n```\n',
         "```js\nconst config = {'token': t};\n```\n",
         "```js\nconst config = {token: t};\n```\n",

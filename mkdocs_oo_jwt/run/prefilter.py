@@ -16,7 +16,10 @@ from ..flows import FlowRegistry
 # fast as ``bytes.find`` (a scan of a page for marks it does not hold is most of the cost: most
 # pages hold none).
 _SAMPLE_MARKS = (
-    re.compile(rb"eyJ"),  # a JWT
+    # a JWT: its header's run of base64url ends at a dot, at the end of its line (a token broken
+    # over lines), or where a token's text ends; not at "+", "/" or "=" (an "eyJ" inside base64
+    # data, such as an image's, where a token cannot be)
+    re.compile(rb"eyJ[A-Za-z0-9_-]*+(?![+/=])"),
     re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
     # a fence: a json one, an http one, or one whose first line opens a JSON value (one mark
