@@ -68,6 +68,9 @@ def test_a_request_to_an_endpoint_is_checked_with_no_other_mark(tmp_path, path):
         # "eyJ" inside base64 data, where no token can be (its run ends at "+", "/" or "=")
         "![logo](data:image/png;base64,iVBORw0KGgo+eyJUuPL88ocNrdlUqT8RIr+eTmZ8/jThC0eyJ0iRSZ=)\n",
         "```bash\necho 'AYW1xMv+eyJlUY4zbVNrfQ4R9rc/wN50eyJy4oL2wgSJb6==' | base64 -d\n```\n",
+        # a "token" key whose value is no string: no token holder (its token is a string literal)
+        '<Schema schema={{"token":{"type":"string","description":"The token."}}} />\n',
+        '```python\nparams = {"key": TRELLO_API_KEY, "token": TRELLO_TOKEN}\n```\n',
     ],
 )
 def test_a_page_that_cannot_hold_a_sample_is_not_parsed(tmp_path, text):
@@ -89,9 +92,11 @@ def test_a_request_to_another_path_is_parsed_as_an_http_message(tmp_path, path):
         "Sample token: eyJhbGciOiJIUzI1NiJ9  \r\n",
         '```bash\ncurl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9" https://example.com\n```\n',
         "Sample token: `eyJhbGciOiJIUzI1NiJ9`\n",
-        '```js\nconst config = {"token": t};\n```\n',
-        "```js\nconst config = {'token': t};\n```\n",
-        "```js\nconst config = {token: t};\n```\n",
+        '```js\nconst config = {"token": "t"};\n```\n',
+        "```js\nconst config = {'token': 't'};\n```\n",
+        "```js\nconst config = {token: `t`};\n```\n",
+        '```js\nconst config = {"token" :\n    "t"};\n```\n',
+        '```python\nbody = {"c": "info", "token": f"{token}"}\n```\n',
         "<!-- oo-jwt: flow=conversion -->\n",
         "```json\n{}\n```\n",
         "``` json\n{}\n```\n",

@@ -20,7 +20,8 @@ _SAMPLE_MARKS = (
     # over lines), or where a token's text ends; not at "+", "/" or "=" (an "eyJ" inside base64
     # data, such as an image's, where a token cannot be)
     re.compile(rb"eyJ[A-Za-z0-9_-]*+(?![+/=])"),
-    re.compile(rb"token(?<=[\"']token)[\"']|token:"),  # a "token" property or key
+    # a "token" property or key holding a string (a token holder's token is a string literal)
+    re.compile(rb"token(?:(?<=[\"']token)[\"'])?[ \t]*+:\s*+[rRbBuUfF]{0,2}[\"'`]"),
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
     # a fence: a json one, an http one, or one whose first line opens a JSON value (one mark
     # for each fence character, so each starts with its literal)
