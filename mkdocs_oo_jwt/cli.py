@@ -8,6 +8,7 @@ a file, and 2 when no secret is configured.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,18 +19,18 @@ if TYPE_CHECKING:
 
 # Only what every run needs is imported here; each command imports what it uses.
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 def _settings_options(command, *, walks: bool = True) -> None:
     """The options that make the settings of a run, derived from ``settings.OPTIONS`` (those the
     command line allows; the walk's only where a command walks folders)."""
-    from .settings import CLI, OPTIONS
+    from .settings import CLI, OPTIONS, REPORT_OPTIONS
 
     command.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from "
                          "(default: the nearest pyproject.toml with a [tool.oo-jwt] table)")
     for option in OPTIONS:
-        if CLI not in option.where or (not walks and option.name in WALK_OPTIONS):
+        if CLI not in option.where or option.name in REPORT_OPTIONS or (not walks and option.name in (*WALK_OPTIONS, "baseline")):
             continue
         flag = option.flag or "--" + option.name.replace("_", "-")
         if isinstance(option.default, bool):  # a switch: --force-exclude
@@ -50,12 +51,29 @@ def _common_options(command, report: str | None = None) -> None:
                          help="colour the text report: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces it)")
 
 
+_OPTION_NAME = re.compile(r"--[a-z][a-z0-9-]{0,40}")
+
+
+def _unechoed(message: str) -> str:
+    """argparse's message, without the value of an argument it did not know: a token or a secret
+    pasted where an option goes (``oo-jwt inspect -abc...``, a value that starts with "-") is
+    named only as such, never shown; an option's name (``--fial-on``) is shown, without ``=value``."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return message
+    shown = []
+    for argument in message[len(prefix):].split(" "):
+        name = argument.split("=", 1)[0]
+        shown.append(name if _OPTION_NAME.fullmatch(name) else "(a value starting with '-', not shown: give it after --)")
+    return prefix + " ".join(dict.fromkeys(shown))
+
+
 def _parser():
     import argparse
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str):  # usage errors: one line, exit 2
-            self.exit(2, f"oo-jwt: error: {message}\n")
+            self.exit(2, f"oo-jwt: error: {_unechoed(message)}\n")
 
     parser = _Parser(prog="oo-jwt", description="Lint the JSON examples and sample JWTs of API docs.")
     parser.add_argument("--version", action="version", version=f"oo-jwt {__version__}")
@@ -68,6 +86,8 @@ def _parser():
                        "symbolic link (default: .oo-jwt-cache, not used if it is a symbolic link)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--jobs", type=int, metavar="N", help="processes to check pages with (default: one per core)")
+    _baseline_options(check)
+    _report_options(check, add_ignore=True)
 
     fix = sub.add_parser(
         "fix",
@@ -82,6 +102,7 @@ def _parser():
                      help="fill (the default): sign a token in place of each <oo-jwt> placeholder; keep: leave them "
                      "for the build to sign (the oo-jwt-fix pre-commit hook keeps them; the last one given counts)")
     _common_options(fix, report="format of the report of what remains")
+    _report_options(fix)
 
     explain = sub.add_parser(
         "explain",
@@ -91,8 +112,11 @@ def _parser():
     )
     explain.add_argument("target", metavar="PATH[:LINE]", help="a page, optionally with a line number")
     _settings_options(explain, walks=False)
+    _inspect_options(sub)
 
     sub.add_parser("rules", help="list the rules with their ids, severities and docs")
+    rule = sub.add_parser("rule", help="show one rule's documentation, with a failing and a passing example")
+    rule.add_argument("rule_id", metavar="RULE", help="a rule id (`oo-jwt rules` lists them)")
     return parser
 
 
@@ -211,8 +235,12 @@ def _command(argv: list[str] | None) -> int:
 
         _emit(sys.stdout, "".join(f"{rule.id:24} {str(rule.severity):8} {rule.doc}\n" for rule in RULES.values()))
         return 0
+    if args.command == "rule":
+        return _rule(args.rule_id)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "inspect":
+        return _inspect(args)
     if args.command not in ("check", "fix"):
         _parser().print_help(sys.stderr)
         return 2
@@ -409,19 +437,94 @@ def _cache_folder(named: str | None) -> Path | None:
 def _check(args) -> int:
     from .run.checking import check_paths, exit_code
     from .flows import FlowsError
-    from .report import REPORTERS
     from .settings import ConfigError
 
     try:
         settings, paths = _settings_and_paths(args)
+        options = _report_settings(args)
+        if options.add_ignore:
+            _add_ignores(settings, paths, options)
+        baseline = _baseline(args, settings)
         cache_dir = None if args.no_cache else _cache_folder(args.cache_dir)
         result = check_paths(paths, settings, cache_dir=cache_dir, jobs=args.jobs)
+        if baseline is not None:
+            _against_baseline(args, baseline, result, paths)
     except (ConfigError, FlowsError) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2
-    color = args.format == "text" and _color(args.color, sys.stdout)
-    _emit(sys.stdout, REPORTERS[args.format](result, color=color))
+    if not _report(args, options, result, settings, sys.stdout):
+        return 2
     return exit_code(result, settings.fail_on)
+
+
+# ------------------------------------------------------------------ the baseline
+
+def _baseline_options(check) -> None:
+    """The flags that act on the baseline file (named by --baseline or the baseline option)."""
+    group = check.add_mutually_exclusive_group()
+    group.add_argument("--write-baseline", action="store_true",
+                       help="write the baseline file from this run's findings (those of pages the run did not cover "
+                       "are kept); exits 0")
+    group.add_argument("--update-baseline", action="store_true",
+                       help="remove the baseline entries no finding matches any more (never adds one), then report")
+    check.add_argument("--show-baselined", action="store_true",
+                       help="report the findings the baseline holds too, marked (baselined); they still do not fail")
+
+
+def _baseline(args, settings):
+    """The run's baseline (``--baseline`` or the ``baseline`` option), loaded; None without one. For
+    --write-baseline a missing file is an empty baseline, and one that does not read is replaced."""
+    from .baseline import Baseline, BaselineError, load
+    from .settings import ConfigError
+
+    writes = getattr(args, "write_baseline", False) or getattr(args, "update_baseline", False)
+    if settings.baseline is None:
+        if writes or getattr(args, "show_baselined", False):
+            flag = "--write-baseline" if args.write_baseline else "--update-baseline" if args.update_baseline else "--show-baselined"
+            raise ConfigError(f"{flag} needs a baseline file: --baseline FILE, or baseline = \"FILE\" in [tool.oo-jwt]")
+        return None
+    if getattr(args, "write_baseline", False):
+        if not os.path.lexists(settings.baseline):
+            return Baseline(settings.baseline)
+        try:
+            return load(settings.baseline)
+        except BaselineError:
+            print(f"oo-jwt: warning: baseline {settings.baseline} does not read as one: written anew from this run",
+                  file=sys.stderr)
+            return Baseline(settings.baseline)
+    return load(settings.baseline)
+
+
+def _against_baseline(args, baseline, result, paths: list[str]) -> None:
+    """Match the run against the baseline, after writing (--write-baseline) or shrinking
+    (--update-baseline) it as asked, then report against the file as it is now; what was written
+    is said on stderr (stdout is the report)."""
+    from .baseline import Baseline, Gate, gate_result, save
+
+    found = list(result.findings)
+    gate = Gate(baseline)
+    gate_result(result, gate, paths, show=args.show_baselined)
+    if not (args.write_baseline or args.update_baseline):
+        return
+    if args.write_baseline:
+        entries = gate.written(paths)
+        save(baseline.file, entries)
+        kept = len(entries) - len(gate.found)
+        said = f"wrote {_entries(len(entries))} to {baseline.file}" + (
+            f" ({kept} of pages this run did not check, kept)" if kept else "")
+    else:
+        stale, entries = result.stale, gate.ratcheted(paths)
+        if stale:
+            save(baseline.file, entries)
+        said = (f"removed {_entries(stale)} that no finding matches any more from {baseline.file} ({len(entries)} left)"
+                if stale else f"{baseline.file}: no baseline entry to remove")
+    print(f"oo-jwt: {said}", file=sys.stderr)
+    result.findings = found
+    gate_result(result, Gate(Baseline(baseline.file, entries)), paths, show=args.show_baselined)
+
+
+def _entries(n: int) -> str:
+    return f"{n} baseline {'entry' if n == 1 else 'entries'}"
 
 
 def _explain(args) -> int:
@@ -432,7 +535,7 @@ def _explain(args) -> int:
     from .explain import render
     from .flows import FlowsError, load_flows
     from .model import Finding
-    from .settings import ConfigError, secrets_from_env
+    from .settings import ConfigError, for_file, secrets_from_env
 
     path, line = _path_and_line(args.target)
     args.paths = [path]
@@ -450,7 +553,7 @@ def _explain(args) -> int:
     if isinstance(page, Finding):
         print(f"{path}:{page.location.line}:{page.location.column}: {page.message}", file=sys.stderr)
         return 1
-    explanation = explain_page(page, settings, flows, secrets)
+    explanation = explain_page(page, for_file(settings, path), flows, secrets)  # the page's own settings
     _emit(sys.stdout, render(explanation, line))
     return 1 if line is not None and not explanation.samples_at(line) else 0
 
@@ -469,12 +572,17 @@ def _fix(args) -> int:
     from .run.checking import exit_code
     from .run.fixer import NoSecret, fix_paths
     from .flows import FlowsError
-    from .report import REPORTERS
     from .settings import ConfigError
 
     try:
         settings, paths = _settings_and_paths(args)
+        options = _report_settings(args)
+        baseline = _baseline(args, settings)  # what remains is gated as check gates it
         run = fix_paths(paths, settings, write=not args.diff, fill_placeholders=args.placeholders == "fill")
+        if baseline is not None:
+            from .baseline import Gate, gate_result
+
+            gate_result(run.result, Gate(baseline), paths)
     except (ConfigError, FlowsError, NoSecret) as exc:
         print(f"oo-jwt: error: {exc}", file=sys.stderr)
         return 2
@@ -490,12 +598,235 @@ def _fix(args) -> int:
             noun = "token" if done.count == 1 else "tokens"
             lines.append(f"{'fixed' if done.written else 'would fix'} {done.shown}: {done.count} {noun}\n")
     _emit(lines_stream, "".join(lines))
-    color = args.format == "text" and _color(args.color, report_stream)
-    _emit(report_stream, REPORTERS[args.format](run.result, color=color))
+    if not _report(args, options, run.result, settings, report_stream):
+        return 2
     changed = any(f.written for f in run.changed) if not args.diff else bool(run.changed)
     if changed or run.problems:
         return 1
     return exit_code(run.result, settings.fail_on)
+
+
+# ------------------------------------------------------------------ inspect
+
+def _inspect_options(sub) -> None:
+    """``oo-jwt inspect [TOKEN | -]``: its flags (the settings it needs, derived from ``OPTIONS``)."""
+    from .settings import OPTION
+
+    inspect = sub.add_parser(
+        "inspect",
+        help="decode one token and say why it is (or is not) right for its flow",
+        description="Decode a token (never failing: a broken one is described part by part), find its flow, "
+        "verify its signature when its role's secret is in the environment, compare it with the config or body "
+        "it should sign, and name the classic mistakes. Exit 0: right for its flow; 1: not; 2: usage error.",
+    )
+    inspect.add_argument("token", nargs="?", default="-", metavar="TOKEN",
+                         help="the token (also as 'Bearer <jwt>'), or - (the default) to read it from stdin")
+    inspect.add_argument("--flow", metavar="ID", help="the flow it is meant for (default: found from its payload)")
+    inspect.add_argument("--against", metavar="FILE", help="the config or body it is meant to sign: JSON, or a JS "
+                         "object literal (- for stdin)")
+    inspect.add_argument("--transport", choices=("header", "body", "browser"),
+                         help="where it is sent (default: a Bearer scheme says header; else the --against file's "
+                         "form or the flow's only transport)")
+    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    inspect.add_argument("--config", metavar="FILE", help="pyproject.toml or mkdocs.yml to read settings from "
+                         "(secret_env, flows_dir, version)")
+    for name in ("version", "flows_dir"):
+        option = OPTION[name]
+        inspect.add_argument(option.flag or "--" + name.replace("_", "-"), dest=name, metavar=option.metavar,
+                             action="append" if option.repeat else "store", help=option.doc)
+
+
+def _inspect(args) -> int:
+    from .flows import FlowsError, load_flows
+    from .inspection import UsageError, inspect, read_against, render_json, render_text
+    from .settings import ConfigError, secrets_from_env, with_cli
+
+    try:
+        settings = with_cli(load_settings(args.config), {"version": args.version, "flows_dir": args.flows_dir})
+        flows = load_flows(settings.flows_dirs)
+        secrets = secrets_from_env(settings)
+        if args.token == "-" and args.against == "-":
+            raise UsageError("the token and --against cannot both come from stdin (-)")
+        value = _read_input("-", settings.max_token_bytes + 1024) if args.token == "-" else args.token
+        if not value.strip():
+            raise UsageError("no token given: pass it as an argument or on stdin")
+        against = None
+        if args.against is not None:
+            against = read_against(args.against, _read_input(args.against, settings.max_page_bytes), settings)
+        result = inspect(value, settings, flows, secrets, args.flow, against, args.transport)
+    except (ConfigError, FlowsError, UsageError) as exc:
+        print(f"oo-jwt: error: {exc}", file=sys.stderr)
+        return 2
+    _emit(sys.stdout, render_json(result) if args.format == "json" else render_text(result))
+    return 0 if result.ok else 1
+
+
+def _read_input(name: str, limit: int) -> str:
+    """A file's text (or stdin's, for "-"), at most ``limit`` bytes; UsageError in one line (the
+    text itself is never quoted: it may be a secret)."""
+    from .inspection import UsageError
+
+    shown = "stdin" if name == "-" else name
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(limit + 1) if hasattr(sys.stdin, "buffer") else sys.stdin.read(limit + 1).encode()
+        else:
+            with open(name, "rb") as fd:
+                data = fd.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    if len(data) > limit:
+        raise UsageError(f"{shown}: over {limit} bytes: not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{shown}: not UTF-8 text") from None
+
+
+
+# ------------------------------------------------------------------ reports: where they go; oo-jwt rule; --add-ignore
+
+def _report_options(command, *, add_ignore: bool = False) -> None:
+    """The flags that say what becomes of a run's report (``settings.REPORT_OPTIONS``, declared
+    with the other options); ``--add-ignore`` only where pages are checked (``check``)."""
+    from .settings import OPTION, REPORT_OPTIONS
+
+    for name in REPORT_OPTIONS:
+        if name == "add_ignore" and not add_ignore:
+            continue
+        option = OPTION[name]
+        flag = option.flag or "--" + name.replace("_", "-")
+        if isinstance(option.default, bool):
+            command.add_argument(flag, dest=name, action="store_true", default=None, help=option.doc)
+        else:
+            command.add_argument(flag, dest=name, metavar=option.metavar, help=option.doc)
+
+
+def _report_settings(args):
+    from .settings import REPORT_OPTIONS, report_options
+
+    return report_options({name: getattr(args, name, None) for name in REPORT_OPTIONS})
+
+
+def _top_folder() -> str:
+    """The repository's top folder (the nearest folder up from here holding ``.git``), else this
+    one: what SARIF's ``%SRCROOT%`` and GitLab's paths are relative to."""
+    here = os.path.abspath(os.getcwd())
+    folder = here
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
+
+
+def _report(args, options, result, settings, stream) -> bool:
+    """Write a run's report where it goes: to ``stream``, or (``--output-file``) to the file, whole
+    or not at all, with the summary line on ``stream`` (unless --quiet); ``--statistics`` after
+    the report (on stderr when stdout carries a document). False when the file cannot be written
+    (said on stderr)."""
+    from .report import REPORTERS
+    from .report.statistics import render as statistics
+    from .report.text import summary
+
+    fmt = args.format
+    given: dict = {}
+    if fmt in ("text", "github"):
+        given["quiet"] = options.quiet
+    if fmt == "junit":
+        given["fail_on"] = settings.fail_on
+    if fmt in ("sarif", "junit", "gitlab"):
+        given["root"], given["cwd"] = _top_folder(), os.path.abspath(os.getcwd())
+    if options.output_file is None:
+        _emit(stream, REPORTERS[fmt](result, color=fmt == "text" and _color(args.color, stream), **given))
+        if options.statistics:
+            _emit(stream if fmt == "text" else sys.stderr, statistics(result))
+        return True
+    problem = _write_whole(options.output_file, REPORTERS[fmt](result, color=False, **given))
+    if problem is not None:
+        print(f"oo-jwt: error: cannot write the report to {options.output_file}: {problem}", file=sys.stderr)
+        return False
+    if options.statistics:
+        _emit(stream, statistics(result))
+    if not options.quiet:
+        _emit(stream, f"{summary(result)} (report in {options.output_file})\n")
+    return True
+
+
+def _write_whole(path, text: str) -> str | None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, synced, renamed
+    over it (a CI step that reads the report never sees half of one). Why it failed, or None."""
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8", "backslashreplace"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a file the shell's > would make, not mkstemp's 0600
+        os.replace(temporary, target)
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            return exc.strerror or exc.__class__.__name__
+        raise
+    return None
+
+
+def _rule(rule_id: str) -> int:
+    """``oo-jwt rule ID``: the rule's severity and documentation, with a failing and a passing
+    example; an unknown id is one line and exit 2."""
+    import difflib
+
+    from .catalog import EXAMPLE_WORDS, EXAMPLES, RULES
+
+    rule = RULES.get(rule_id)
+    if rule is None:
+        started = [r for r in RULES if r.startswith(rule_id)]  # an id cut short: token-sig
+        close = started[:1] if len(started) == 1 else difflib.get_close_matches(rule_id, list(RULES), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        print(f"oo-jwt: error: unknown rule {rule_id!r} ({hint}`oo-jwt rules` lists them)", file=sys.stderr)
+        return 2
+    parts = [f"{rule.id} ({rule.severity})\n\n{rule.doc}\n"]
+    if rule.id in EXAMPLES:
+        fails, passes = EXAMPLES[rule.id]
+        indent = lambda text: "".join(f"    {line}" if line.strip() else line for line in text.splitlines(True))  # noqa: E731
+        parts.append(f"\nFails:\n\n{indent(fails)}")
+        parts.append(f"\nPasses:\n\n{indent(passes)}")
+        if "eyJ" in fails + passes:
+            parts.append("\n(The tokens are signed with the demo docs secret the README gives.)\n")
+    elif rule.id in EXAMPLE_WORDS:
+        fails, passes = EXAMPLE_WORDS[rule.id]
+        parts.append(f"\nFails: {fails}\n\nPasses: {passes}\n")
+    _emit(sys.stdout, "".join(parts))
+    return 0
+
+
+def _add_ignores(settings, paths: list[str], options) -> None:
+    """``--add-ignore``: the directives are written before the check, and said on stderr (stdout
+    is the report); a page that could not be given one is named there too."""
+    from .run.ignoring import add_ignores
+
+    run = add_ignores(paths, settings)
+    for problem in run.problems:
+        print(f"oo-jwt: warning: {problem}", file=sys.stderr)
+    if not options.quiet:
+        pages = len(run.added)
+        print(f"oo-jwt: added {run.count} ignore directive{'s' if run.count != 1 else ''} to {pages} "
+              f"page{'s' if pages != 1 else ''}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ over files and folders is ``run/``'s; nothing here prints, reads a file or walks
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .flows import FlowRegistry, parse_version
@@ -26,13 +26,14 @@ class PageReport:
     cacheable: bool = True  # False when findings depend on the clock (a token with exp or nbf)
     placeholders: tuple[Span, ...] = ()  # every <oo-jwt> placeholder token of the page
     tokens: int = 0  # the page's sample tokens, placeholders included (a build's summary counts them)
+    suppressed: list[Finding] = field(default_factory=list)  # what the page's directives suppressed
 
 
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
-    ctx, findings = _check(page, settings, flows, secrets)
+    ctx, findings, suppressed = _check(page, settings, flows, secrets)
     placeholders = tuple(t.span for t in ctx.extraction.tokens if t.placeholder)
     return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders,
-                      len(ctx.extraction.tokens))
+                      len(ctx.extraction.tokens), suppressed)
 
 
 @dataclass
@@ -55,18 +56,46 @@ class PageExplanation:
 
 
 def explain_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageExplanation:
-    ctx, findings = _check(page, settings, flows, secrets)
+    ctx, findings, _ = _check(page, settings, flows, secrets)
     return PageExplanation(page, ctx, findings)
 
 
 def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]):
+    """(the page's check, its findings, the findings its directives suppressed)."""
+    from .suppressions import directive_findings, suppress
+
+    ctx, raw = _raw_findings(page, settings, flows, secrets)
+    extraction = ctx.extraction
+    findings, suppressed, used = suppress(raw, extraction.suppressions, settings.disable, page)
+    if any(s.whole for s in extraction.suppressions):
+        # what an ``ignore`` of a whole block hides is known only by reading the block: read the
+        # page again with those blocks in (once, and only for a page that has such a directive)
+        audit, audit_raw = _raw_findings(page, settings, flows, secrets, keep_ignored=True)
+        ctx.time_dependent |= audit.time_dependent
+        whole = {s.directive for s in audit.extraction.suppressions if s.whole and s.directive is not None}
+        _, hidden, credited = suppress(audit_raw, audit.extraction.suppressions, settings.disable, page)
+        used |= whole & credited
+        lines = {page.line_of(span.start) + 1 for span in whole}
+        suppressed += with_subjects(audit, [f for f in hidden if f.suppressed and f.suppressed.line in lines])
+    findings += directive_findings(page, extraction, flows.flows, used, settings.disable)
+    order = lambda f: (f.location.line, f.location.column, f.rule, f.pointer or "")  # noqa: E731
+    findings.sort(key=order)
+    suppressed = with_subjects(ctx, [f for f in suppressed if f.subject is None]) + [f for f in suppressed if f.subject]
+    suppressed.sort(key=order)
+    return ctx, with_subjects(ctx, findings), suppressed
+
+
+def _raw_findings(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
+                  keep_ignored: bool = False):
+    """The page's check and every finding of its rules, before the directives and the settings'
+    ``disable`` are applied."""
     from . import attribution
     from .extract import extract
     from .pairing import pair
     from .rules import FAMILIES
     from .rules.base import PageCheck
 
-    extraction = extract(page, settings.max_json_depth, settings.max_samples_per_page)
+    extraction = extract(page, settings.max_json_depth, settings.max_samples_per_page, keep_ignored)
     try:
         version = parse_version(extraction.version or settings.version)
     except Exception:  # noqa: BLE001 - an unreadable front-matter version: the run's version
@@ -74,19 +103,58 @@ def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[st
     ctx = PageCheck(page, extraction, flows, settings, secrets, version)
     ctx.pairs = pair(extraction)
     ctx.attributions = attribution.attribute(flows, extraction, ctx.pairs)
+    return ctx, [finding for family in FAMILIES for finding in family.check(ctx)]
 
-    raw = [finding for family in FAMILIES for finding in family.check(ctx)]
-    findings, seen = [], set()
-    for finding in raw:
-        if finding.rule in settings.disable or finding in seen:
-            continue
-        seen.add(finding)
-        line = finding.location.line - 1
-        if any(s.covers(line, finding.rule) for s in extraction.suppressions):
-            continue
-        findings.append(finding)
-    findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.pointer or ""))
-    return ctx, findings
+
+def with_subjects(ctx, findings: list[Finding]) -> list[Finding]:
+    """Each finding with what it is about (``Finding.subject``), as a baseline keys it: a hash of
+    the token's text (a token's findings, and a request's, by the token it carries), else of the
+    canonical JSON of the example whose text holds it (a schema error, a duplicate key), else of
+    the text of the block a JSON fault is in, else of the lines the finding covers. Never its
+    line: text added above a finding leaves its subject as it was."""
+    from dataclasses import replace
+
+    extraction, page = ctx.extraction, ctx.page
+    examples: dict[int, str] = {}  # id(example) -> its subject, computed once
+
+    def about(span: Span) -> str:
+        for token in extraction.tokens:
+            if token.span.contains(span):
+                return token.text
+        for example in extraction.examples:
+            if example.span.contains(span):
+                if id(example) not in examples:
+                    examples[id(example)] = _canonical(example.value, page.text[example.span.start:example.span.end])
+                return examples[id(example)]
+        for token in extraction.tokens:  # a request's line or header: the token it carries
+            request = token.request
+            if request is not None and (request.span.contains(span) or any(h.line.contains(span) for h in request.headers)):
+                return token.text
+        for fault in extraction.faults:
+            if fault.span == span:
+                first, end = fault.where.lines
+                return "\n".join(page.lines[first:end])
+        first, last = page.line_of(span.start), page.line_of(max(span.start, span.end - 1))
+        return "\n".join(page.lines[first:last + 1])
+
+    return [f if f.span is None else replace(f, subject=_digest(about(f.span))) for f in findings]
+
+
+def _canonical(value, text: str) -> str:
+    """An example as JSON with sorted keys and no spaces (its layout is no part of it); its text
+    where it cannot be written so (nested deeper than Python can follow)."""
+    import json
+
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+    except (RecursionError, ValueError, TypeError):
+        return text
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _fixes(ctx) -> list[Fix]:

@@ -13,7 +13,8 @@ runs first): findings are logged (``logging``, under ``mkdocs.*`` so that MkDocs
 them), and a page whose findings reach ``fail_on`` ends the build with an exception whose message is
 one line naming the page and the line (Zensical's --strict does not fail on a logged warning; an
 exception fails any build). In ``mode: regenerate`` placeholders and stale tokens are replaced by
-freshly signed tokens in the Markdown handed on (never in the file).
+freshly signed tokens in the Markdown handed on (never in the file). When a generator's process
+ends, one summary line, the plugin's (Python-Markdown has no end-of-build hook; see ``_counted``).
 
 What a generator tells an extension about the page: Python-Markdown gives only the text
 (``Markdown.convert(text)``), front matter already removed by the generator. Zensical registers its
@@ -31,6 +32,7 @@ end of the build); a site listing both is checked by the plugin alone (see ``plu
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import logging
@@ -42,18 +44,21 @@ from pathlib import Path
 from typing import Any
 
 from markdown import Extension, Markdown
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from .settings import MKDOCS, ConfigError, OptionError, checked, markdown_extension_config, secrets_from_env, settings_from, unknown_option
+from .settings import for_file
 from .settings import EXTENSION
-from .site import (UNFILLED, fails, finding_text, log_level, no_secret_message, normalise, regenerated,
-                   roles_without_secret_message, unfilled)
+from .site import (Tally, fails, finding_text, findings_of, log_level, needed_roles, no_secret_message, normalise,
+                   regenerated, roles_without_secret_message, spot, summary_line, unfilled_message, unfilled_spots)
 
 log = logging.getLogger("mkdocs.extensions.oo_jwt")  # under mkdocs.*: MkDocs' strict mode counts its warnings
 ORIGIN = f"markdown_extensions.{EXTENSION}"
 # Before Python-Markdown's normalize_whitespace (30) and pymdownx.snippets (32): the text as the
 # generator handed it over, which is the source file's body when nothing changed it
 PRIORITY = 40
+PANELS_PRIORITY = 5  # after raw_html (30), amp_substitute (20) and unescape (10): the page's final HTML
 
 
 class BuildFailed(Exception):
@@ -73,6 +78,83 @@ def failure(message: str) -> Exception:
     return _failure_type(base)(message) if isinstance(base, type) else BuildFailed(message)
 
 
+# --------------------------------------------------------------------------------------------
+# What the user reads: a failure in one line, and the notices and the summary even where the
+# generator sets up no logging (Zensical)
+# --------------------------------------------------------------------------------------------
+
+GENERATORS = ("zensical", "mkdocs", "properdocs")
+
+
+def generator() -> str | None:
+    """The site generator whose command this process is (``zensical build``, ``python -m mkdocs
+    serve``...); None in any other program (a script, a test run)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = spec.name.split(".")[0] if spec is not None and spec.name else Path(sys.argv[0] if sys.argv else "").stem
+    return name if name in GENERATORS else None
+
+
+def ending(exc: BaseException, *, loading: bool = False) -> BaseException:
+    """``exc``, to end the build as its one line. Zensical wraps an extension's exception in a
+    RuntimeError of its own and prints both tracebacks (the page's as text in the message); MkDocs
+    and ProperDocs print the frames of an extension that fails to load (``loading``). All read
+    ``sys.tracebacklimit``, and at 0 print the exception's line alone. Set only in the generator's
+    own process, which this exception ends: Zensical stops after any page's exception (``serve``
+    too), MkDocs aborts on a configuration error (``mkdocs serve`` goes on after a failed rebuild,
+    printing the lines of later errors without their frames); never in another program."""
+    if generator() == "zensical" or (loading and generator() is not None):
+        sys.tracebacklimit = 0
+    return exc.with_traceback(None)
+
+
+def _reporting() -> None:
+    """Where no logging handler would show the extension's lines (Zensical's command sets up none:
+    Python's last resort shows warnings only), a handler of its own on stderr shows them, INFO
+    included: the notices (signatures not checked, a short secret), findings below ``fail_on``,
+    the summary. Where the generator has handlers (MkDocs), its own levels and format rule; MkDocs
+    has taken its handler away when the process ends, but its level (``-q``: errors only) stays."""
+    if log.hasHandlers():
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))  # as the last resort shows warnings
+    log.addHandler(handler)
+    leveled = log
+    while leveled.level == logging.NOTSET and leveled.parent is not None:
+        leveled = leveled.parent
+    if leveled is logging.root:  # no generator set a level: Python's default would hide INFO
+        log.setLevel(logging.INFO)
+
+
+_TALLIES: dict[str, Tally] = {}  # page -> what its last check counted (a server converts pages again)
+_RUN = {"regenerate": False, "summary": False}  # the mode of the pages checked; the summary registered
+
+
+def _counted(page: str, tally: Tally, regenerate: bool) -> None:
+    """Keep what a page's check counted for the summary, said once when the process ends: Python-
+    Markdown tells an extension nothing of a build's end, and a generator's build process
+    (``zensical build``, ``mkdocs build``) ends with its build. Registered at the first page
+    checked, so a process whose extension never checked a page (an option refused, a failed
+    import) says none; and only in a generator's process (another program converting Markdown
+    has its own end)."""
+    _TALLIES[page] = tally
+    _RUN["regenerate"] = regenerate
+    if not _RUN["summary"] and generator() is not None:
+        _RUN["summary"] = True
+        atexit.register(_summary)
+
+
+def _summary() -> None:
+    """The plugin's summary line, over the last check of each page this process converted."""
+    _reporting()
+    total = Tally()
+    for tally in _TALLIES.values():
+        total.add(tally)
+    line = summary_line(total, _RUN["regenerate"])
+    if generator() == "zensical":
+        line += "; pages Zensical took from its cache are not counted (zensical build --clean renders every page)"
+    log.info(f"oo-jwt: {line}")
+
+
 class OoJwtExtension(Extension):
     """The options of the MkDocs plugin (``settings.markdown_extension_config``), checked as the
     plugin checks them: an unknown option, or a value the plugin refuses, is the same error."""
@@ -84,7 +166,7 @@ class OoJwtExtension(Extension):
             super().__init__(**kwargs)  # setConfigs: each option through setConfig below
             self.values = checked(self._given, MKDOCS, ORIGIN)
         except OptionError as exc:  # "<origin>: <option>: <problem>", without the frames of the checks
-            raise exc.with_traceback(None) from None
+            raise ending(exc, loading=True) from None
 
     def setConfig(self, key: str, value: Any) -> None:
         """Keep the value as written: Python-Markdown's own setConfig would read a list given to an
@@ -104,7 +186,14 @@ class OoJwtExtension(Extension):
         return self.values.get("mode", "verify")
 
     def extendMarkdown(self, md: Markdown) -> None:
-        md.preprocessors.register(_CheckPage(md, self), "oo_jwt", PRIORITY)
+        check = _CheckPage(md, self)
+        md.preprocessors.register(check, "oo_jwt", PRIORITY)
+        if self.values.get("panels"):
+            from .panels import PanelStash
+
+            check.stash = PanelStash()
+            # last, on the page's HTML: after Python-Markdown put back its raw HTML and entities
+            md.postprocessors.register(_FillPanels(md, check.stash), "oo_jwt_panels", PANELS_PRIORITY)
 
 
 def makeExtension(**kwargs: Any) -> OoJwtExtension:  # noqa: N802 - Python-Markdown's entry point name
@@ -169,7 +258,48 @@ def body_label(body: str) -> str:
 
 
 _FLOWS: dict = {}  # (flows_dirs, their schemas' stamps) -> the registry: loaded once, not once per page
-_NOTED: set[str] = set()  # run notices already logged by this process
+# What this process has said already: each run notice once (a short secret), and each role whose
+# tokens went unsigned once, named when a page first needs it. Not per build: a server's rebuilds
+# (``mkdocs serve``; ``zensical serve`` converts only the pages edited) run in one process with the
+# same environment, hence the same secrets; a role that no page before needed is news, said then.
+_NOTED: set[str] = set()
+_UNSIGNED_NOTED: set[str] = set()
+_BASELINES: dict = {}  # (file, its stat) -> the baseline: read once, again when it changes
+
+
+def _not_baselined(settings, file: str | None, findings: list) -> list:
+    """The page's findings the baseline (option baseline) does not hold; those it holds are logged
+    at DEBUG, and its entries for this page that no finding matches any more at INFO. A text
+    handed over without its file cannot be looked up: all its findings count."""
+    from .baseline import BaselineError, Gate, load
+
+    if settings.baseline is None or file is None:
+        return findings
+    try:
+        st = os.stat(settings.baseline)
+        key = (str(settings.baseline), st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        key = (str(settings.baseline),)
+    if key not in _BASELINES:
+        try:
+            baseline = load(settings.baseline)
+        except BaselineError as exc:
+            raise failure(f"oo-jwt: {exc}") from None
+        _BASELINES.clear()
+        _BASELINES[key] = baseline
+    gate = Gate(_BASELINES[key])
+    out = []
+    for finding in gate.page(file, findings):
+        if finding.baselined:
+            log.debug(f"oo-jwt: baselined: {finding_text(finding)}")
+        else:
+            out.append(finding)
+    stale = len(gate.stale())
+    if stale:
+        log.info(f"oo-jwt: {findings[0].path if findings else gate.baseline.key(file)}: {stale} baseline "
+                 f"{'entry' if stale == 1 else 'entries'} of this page no finding matches any more "
+                 "(oo-jwt check --update-baseline removes them)")
+    return out
 
 
 def _flows(settings):
@@ -209,20 +339,44 @@ class _CheckPage(Preprocessor):
     def __init__(self, md: Markdown, extension: OoJwtExtension):
         super().__init__(md)
         self.extension = extension
+        self.stash = None  # the decoded-token panels (option panels): a PanelStash
 
     def run(self, lines: list[str]) -> list[str]:
         try:
-            return _check(self.md, self.extension, lines)
+            return _check(self.md, self.extension, lines, self.stash)
         except BuildFailed as exc:
             failed = exc
         except ConfigError as exc:  # flows_dir, a secret that is not text: one line
             failed = failure(f"oo-jwt: {exc}")
-        # raised here, without the frames below: a generator that prints the traceback (Zensical)
-        # prints as few lines as it can around the one-line message
-        raise failed.with_traceback(None) from None
+        raise ending(failed) from None
 
 
-def _check(md: Markdown, extension: OoJwtExtension, lines: list[str]) -> list[str]:
+class _FillPanels(Postprocessor):
+    """Each decoded-token panel in place of the marker paragraph ``_check`` put under its token."""
+
+    def __init__(self, md: Markdown, stash):
+        super().__init__(md)
+        self.stash = stash
+
+    def run(self, text: str) -> str:
+        return self.stash.fill(text)
+
+
+def material_theme(md: Markdown) -> bool:
+    """Is the site's theme Material? Zensical's config (its own theme is Material's successor,
+    ``material`` when none is named) or MkDocs' and ProperDocs' (a theme object with a name), as
+    the generator registered it on this Markdown."""
+    for processor in [*md.preprocessors, *md.treeprocessors]:
+        config = getattr(processor, "config", None)
+        theme = config.get("theme") if isinstance(config, dict) or hasattr(config, "keys") else None
+        if theme is None:
+            continue
+        name = (theme.get("name") or "material") if isinstance(theme, dict) else getattr(theme, "name", None)
+        return name in ("material", "zensical")
+    return False
+
+
+def _check(md: Markdown, extension: OoJwtExtension, lines: list[str], stash=None) -> list[str]:
     from .fixes import apply
     from .model import Finding
     from .page import Page
@@ -232,7 +386,7 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str]) -> list[st
 
     body = normalise("\n".join(lines)).removeprefix("\ufeff")  # a BOM is not text (Page keeps it aside too)
     source = source_of(md)
-    settings = extension.settings(source.base or Path.cwd())
+    settings = for_file(extension.settings(source.base or Path.cwd()), source.file)  # the page's own
     flows = _flows(settings)
     secrets = secrets_from_env(settings)
     regenerate = extension.mode == "regenerate"
@@ -254,65 +408,74 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str]) -> list[st
         doc = Page(label, body)
 
     def where(finding: Finding) -> str | None:
-        if label is None:
-            return None  # the file's path, line and column
-        return f"{label}, body line {finding.location.line}, column {finding.location.column}"
+        return None if label is None else spot(finding.location, finding.path, label)  # None: the file's
 
-    checked_page = check_doc(doc, settings, flows, secrets) if isinstance(doc, Page) else None
+    _reporting()
     findings: list[Finding] = []
     report = None
-    if checked_page is None:
-        findings.append(doc)  # the source cannot be read
-    elif checked_page.problem is not None:
-        findings.append(checked_page.problem)
-    elif checked_page.failure is not None:
-        finding, frames = checked_page.failure
-        log.debug(f"oo-jwt: {doc.path}: where the checker failed (its message left out):\n{frames}")
-        findings.append(finding)
+    if isinstance(doc, Page):  # a page that cannot be read, a checker bug: findings, no report
+        findings, report = findings_of(check_doc(doc, settings, flows, secrets), doc.path,
+                                       lambda text: log.debug(f"oo-jwt: {text}"))
     else:
-        report = checked_page.report
+        findings.append(doc)  # the source cannot be read
 
     fail_on = settings.fail_on
     failing: list[str] = []
+    tally = Tally(pages=1)
 
-    def emit(level: int, text: str, fail: bool) -> None:
+    def emit(level: int, text: str, fail: bool, severity: str) -> None:
         log.log(level, f"oo-jwt: {text}")
+        tally.counts[severity] += 1
         if fail:
             failing.append(text)
 
     fixes = report.fixes if report is not None and regenerate else []
-    for finding in findings + (report.findings if report is not None else []):
+    for finding in _not_baselined(settings, source.file, findings + (report.findings if report is not None else [])):
         fail = fails(finding.severity, fail_on)
         # a build that goes on shows the token freshly signed; one that fails shows nothing
         text = finding_text(finding, regenerated=not fail and regenerated(finding, fixes), where=where(finding))
-        emit(log_level(finding.severity, fail_on), text, fail)
+        emit(log_level(finding.severity, fail_on), text, fail, str(finding.severity))
 
     unsigned = set(report.unsigned_roles) if report is not None else set()
     if regenerate and report is not None and isinstance(doc, Page):
         from .model import Severity
 
-        for span in unfilled(report):
-            at = doc.location(span)
-            spot = (f"{label}, body line {at.line}, column {at.column}" if label is not None
-                    else f"{doc.path}:{at.line}:{at.column}")
-            emit(log_level(Severity.ERROR, fail_on), f"{spot}: {UNFILLED}", fails(Severity.ERROR, fail_on))
-    for notice in run_notices(secrets, set() if regenerate else unsigned):
-        if notice.message not in _NOTED:  # once per build process, as the plugin says them once per build
+        for at in unfilled_spots(doc, report, label):
+            emit(log_level(Severity.ERROR, fail_on), unfilled_message(at), fails(Severity.ERROR, fail_on), "error")
+    needed = needed_roles(unsigned, secrets)
+    if report is not None:
+        tally.tokens, tally.placeholders = report.tokens, len(report.placeholders)
+        if not failing and not (regenerate and needed):  # a page that fails is not built
+            tally.filled = sum(1 for fix in fixes if fix.span in report.placeholders)
+            tally.resigned = len(fixes) - tally.filled
+    _counted(source.file or label or doc.path, tally, regenerate)
+    news = set() if regenerate else unsigned - _UNSIGNED_NOTED
+    _UNSIGNED_NOTED.update(news)
+    for notice in run_notices(secrets, news):
+        if notice.message not in _NOTED:
             _NOTED.add(notice.message)
             log.info(f"oo-jwt: {notice.message}")  # said, never a reason to fail (as in the plugin and the command)
 
-    needed = sorted(r for r in unsigned if r and r not in secrets)
     if regenerate and needed:
         raise failure(roles_without_secret_message(settings, needed, [f"unsigned tokens on {label or doc.path}"]))
     if failing:
         more = len(failing) - 1
         raise failure(f"oo-jwt: {failing[0]}" + (f" (and {more} more on this page, logged above)" if more else ""))
 
-    if not fixes:
+    edits = list(fixes)
+    if stash is not None and report is not None and isinstance(doc, Page):
+        from .panels import page_panels
+
+        left = stash.forget()  # the page converted before: its markers were all filled, or said here
+        if left:  # a preprocessor after oo-jwt dropped the marker lines
+            log.info(f"oo-jwt: {len(left)} decoded-token panel(s) of the page converted before left out: the "
+                     "Markdown was changed after oo-jwt added them")
+        edits += stash.edits(doc, page_panels(doc, settings, flows, secrets, fixes, material=material_theme(md)))
+    if not edits:
         return lines
     if label is not None:  # the text itself was checked: its offsets are the body's
-        return apply(body, fixes).split("\n")
+        return apply(body, edits).split("\n")
     # the source file was checked: sign in the file's text, hand on what follows its front matter
     first = doc.line_starts[start]
-    fixed = apply(doc.text, [f for f in fixes if f.span.start >= first])
+    fixed = apply(doc.text, [f for f in edits if f.span.start >= first])
     return normalise(fixed).split("\n")[start:]

@@ -67,6 +67,16 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """How a finding was suppressed: by the directive on ``line`` (1-based), for ``reason`` if it
+    gave one (``reason="..."``). A suppressed finding is not a finding of the run: the JSON and
+    SARIF reports list it with this."""
+
+    line: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: Severity
@@ -77,10 +87,15 @@ class Finding:
     pointer: str | None = None
     span: Span | None = None
     fix: Fix | None = field(default=None, compare=False)
+    # what the finding is about, as a baseline keys it (never its line): a hash of the token's
+    # text, of the example's canonical JSON, or of the block's text (``engine``); never the text
+    subject: str | None = field(default=None, compare=False)
+    baselined: bool = field(default=False, compare=False)  # in the run's baseline (shown with --show-baselined)
+    suppressed: Suppressed | None = field(default=None, compare=False)  # by a directive (RunResult.suppressed)
 
     def as_dict(self) -> dict:
-        """The JSON contract of one finding (``--format json``)."""
-        return {
+        """The JSON contract of one finding (``--format json``); ``baselined`` only when it is."""
+        out = {
             "path": self.path,
             "line": self.location.line,
             "column": self.location.column,
@@ -92,6 +107,9 @@ class Finding:
             "pointer": self.pointer,
             "message": self.message,
         }
+        if self.baselined:
+            out["baselined"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,14 +127,22 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)  # every page path checked, in order
+    # page path -> its own fail_on, where a per-path override gives it one (``exit_code``)
+    fail_on: dict[str, str] = field(default_factory=dict)
+    baselined: int | None = None  # findings the baseline holds (None: no baseline used)
+    stale: int = 0  # baseline entries of the pages checked that no finding matches any more
+    suppressed: list[Finding] = field(default_factory=list)  # what the pages' directives suppressed
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
+        """The findings of ``severity``, not counting baselined ones (shown with --show-baselined)."""
+        return sum(1 for f in self.findings if f.severity == severity and not f.baselined)
 
     def summary(self) -> dict:
         by_rule: dict[str, int] = {}
         for f in self.findings:
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+            if not f.baselined:
+                by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        baseline = {} if self.baselined is None else {"baselined": self.baselined, "baseline_stale": self.stale}
         return {
             "pages": len(self.pages),
             "errors": self.count(Severity.ERROR),
@@ -124,4 +150,6 @@ class RunResult:
             "infos": self.count(Severity.INFO),
             "by_rule": dict(sorted(by_rule.items())),
             "notices": [{"severity": str(n.severity), "message": n.message} for n in self.notices],
+            "suppressed": len(self.suppressed),  # findings the pages' directives suppressed
+            **baseline,
         }

@@ -15,6 +15,7 @@ plugins:
       disable: [token-unpaired]   # rule ids
       fail_on: error              # error | warning | never
       keep_claims: false
+      panels: false               # true: a collapsed decoded-token panel under each sample token
       max_samples_per_page: 1000  # and max_page_bytes, max_token_bytes, max_json_depth (see README)
 ```
 
@@ -45,7 +46,8 @@ from .report.text import one_line
 from .samples import PLACEHOLDER
 from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, unknown_option
 from .settings import EXTENSION
-from .site import UNFILLED, finding_text, log_level, no_secret_message, normalise, regenerated, roles_without_secret_message, unfilled
+from .site import (Tally, finding_text, findings_of, log_level, needed_roles, no_secret_message, normalise,
+                   regenerated, roles_without_secret_message, summary_line, unfilled_message, unfilled_spots)
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -140,6 +142,11 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._settings = None
         self._flows = None
         self._background = None
+        self._gate = None  # the build's findings against the baseline (option baseline)
+        self._docs_dir = ""
+        self._sources: dict[str, str] = {}  # src_uri -> the page's file (per-path settings, the baseline)
+        self._stash = None  # the decoded-token panels of the page being built (option panels)
+        self._material = False  # the theme is Material: panels take its details styling
         self._reset()
 
     # ---- configuration ---------------------------------------------------------------------
@@ -206,6 +213,19 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             raise PluginError(f"oo-jwt: {exc}") from None
         if self.config.mode == "regenerate" and not self._secrets:
             raise PluginError(no_secret_message(self._settings))
+        self._gate, self._docs_dir = None, config.docs_dir
+        if self._settings.baseline is not None:  # read at each build: a serve sees it rewritten
+            from .baseline import BaselineError, Gate, load
+
+            try:
+                self._gate = Gate(load(self._settings.baseline))
+            except BaselineError as exc:
+                raise PluginError(f"oo-jwt: {exc}") from None
+        if self.config.panels:
+            from .panels import PanelStash
+
+            self._stash = PanelStash()
+            self._material = getattr(config.theme, "name", None) == "material"
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
@@ -215,13 +235,20 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     # ---- pages -------------------------------------------------------------------------------
 
-    def _level(self, severity: Severity) -> int:
-        return log_level(severity, self.config.fail_on)
+    def _level(self, severity: Severity, shown: str | None = None) -> int:
+        """The level of a finding of the page ``shown``, by its own fail_on (per-path overrides)."""
+        from .settings import for_file
+
+        return log_level(severity, for_file(self._settings, self._sources.get(shown or "")).fail_on)
 
     def _log(self, finding: Finding, *, regenerated: bool = False) -> None:
+        file = self._sources.get(finding.path)
+        if self._gate is not None and file is not None and self._gate.page(file, [finding])[0].baselined:
+            log.debug(f"baselined: {finding_text(finding)}")  # in the baseline: said at -v, never failing
+            return
         text = finding_text(finding, regenerated=regenerated)
         self._counts[str(finding.severity)] += 1
-        self._emit(self._level(finding.severity), text)
+        self._emit(self._level(finding.severity, finding.path), text)
 
     def _emit(self, level: int, text: str) -> None:
         """Log one message (never made from a secret), remembering those a strict build fails on."""
@@ -251,6 +278,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
         self._close_background()
         pages = [(f.abs_src_path, f.src_uri) for f in files.documentation_pages() if f.abs_src_path]
+        self._sources = {shown: file for file, shown in pages}  # per-path settings and the baseline go by file
         if background.usable(len(pages)):
             self._background = background.Background(pages, self._settings, self._flows, self._secrets)
         return files
@@ -266,7 +294,11 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         background = self._background is not None and shown in self._background
         if background and not regenerate:
             self._deferred.append(shown)  # collected at the end of the build
-            return markdown
+            if self._stash is None:
+                return markdown
+            doc = self._read(page)  # the panels come from the page itself, at once
+            panels = [] if isinstance(doc, Finding) else self._panels(doc, [])
+            return self._regenerated(doc, markdown, [], insertions=panels) if panels else markdown
         checked = self._background.result(shown) if background else None
         doc = self._read(page)
         if checked is not None and (isinstance(doc, Finding) or checked.digest == digest(doc)):
@@ -275,26 +307,20 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         if isinstance(doc, Finding):
             self._log(doc)
             return markdown
-        return self._use(shown, check_doc(doc, self._settings, self._flows, self._secrets), doc, markdown)
+        return self._use(shown, check_doc(doc, self._settings, self._flows, self._secrets, self._sources.get(shown)),
+                         doc, markdown)
 
     def _use(self, shown: str, checked, doc: Page | Finding | None = None, markdown: str | None = None) -> str | None:
         """Log one page's findings; in mode regenerate, return its Markdown with fresh tokens."""
         from .page import Page
-        if checked.problem is not None:
-            self._log(checked.problem)
-            return markdown
-        if checked.failure is not None:
-            # a checker bug: an internal-error finding naming the exception's class only (its text
-            # may quote the page or a secret), as the command reports it; the other pages are checked
-            finding, frames = checked.failure
-            log.debug(f"{shown}: where the checker failed (its message left out):\n{frames}")
-            self._log(finding)
-            return markdown
-        report = checked.report
+        problems, report = findings_of(checked, shown, log.debug)  # a page that cannot be read, a checker bug
+        for problem in problems:
+            self._log(problem)
         if report is None:
             return markdown
         regenerate = self.config.mode == "regenerate"
         fixed = report.fixes if regenerate else []
+        panels = self._panels(doc, fixed) if isinstance(doc, Page) and markdown is not None else []
         for finding in report.findings:
             self._log(finding, regenerated=regenerated(finding, fixed))
         for role in report.unsigned_roles:
@@ -302,22 +328,44 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         self._tokens += report.tokens
         self._placeholders += len(report.placeholders)
         if not regenerate or not isinstance(doc, Page) or markdown is None:
-            return markdown
+            return self._regenerated(doc, markdown, [], insertions=panels) if panels else markdown
         self._check_placeholders(doc, report)
-        if not report.fixes:
+        if not report.fixes and not panels:
             return markdown
-        return self._regenerated(doc, markdown, report.fixes, frozenset(report.placeholders))
+        return self._regenerated(doc, markdown, report.fixes, frozenset(report.placeholders), panels)
+
+    def _panels(self, doc: Page, fixes) -> list:
+        """The insertions that put the page's decoded-token panels under its tokens (option panels)."""
+        from .panels import page_panels
+
+        if self._stash is None:
+            return []
+        from .settings import for_file
+
+        settings = for_file(self._settings, self._sources.get(doc.path))  # the page's own, as its check's
+        panels = page_panels(doc, settings, self._flows, self._secrets, fixes, material=self._material)
+        return self._stash.edits(doc, panels)
+
+    @_timed()
+    def on_page_content(self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
+        """Each decoded-token panel in place of its marker paragraph (option panels)."""
+        if self._stash is None:
+            return html
+        html = self._stash.fill(html)
+        left = self._stash.forget()
+        if left:  # another plugin changed the Markdown after oo-jwt: where the panels went is lost
+            log.info(f"{one_line(page.file.src_uri)}: {plural(len(left), 'decoded-token panel')} left out: "
+                     "the Markdown was changed after oo-jwt added them")
+        return html
 
     def _check_placeholders(self, doc: Page, report) -> None:
         """Placeholders the build could not fill (no secret for the role, no flow, no example to sign)."""
         from .model import Severity
 
-        for span in unfilled(report):
-            loc = doc.location(span)
-            where = f"{one_line(doc.path)}:{loc.line}:{loc.column}"
+        for where in unfilled_spots(doc, report):
             self._unfilled.append(where)
             self._counts["error"] += 1
-            self._emit(self._level(Severity.ERROR), f"{where}: {UNFILLED}")
+            self._emit(self._level(Severity.ERROR, doc.path), unfilled_message(where))
 
     def _signed(self, fix, placeholders: frozenset) -> None:
         """Count a token put into a built page: a placeholder filled, or a stale token re-signed."""
@@ -326,14 +374,18 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         else:
             self._resigned += 1
 
-    def _regenerated(self, doc: Page, markdown: str, fixes, placeholders: frozenset = frozenset()) -> str:
+    def _regenerated(self, doc: Page, markdown: str, fixes, placeholders: frozenset = frozenset(), insertions=()) -> str:
+        """The page's Markdown with its fresh tokens (``fixes``) and its panels' markers (``insertions``)."""
         from .fixes import apply
         from .model import Severity
 
         if _strip_meta(doc.text) == markdown:
             for fix in fixes:
                 self._signed(fix, placeholders)
-            return _strip_meta(apply(doc.text, fixes))
+            return _strip_meta(apply(doc.text, [*fixes, *insertions]))
+        if insertions:  # their places are lines of the file: unknown in a text another plugin changed
+            log.info(f"{one_line(doc.path)}: no decoded-token panels: the Markdown was changed before oo-jwt saw it")
+            self._stash.forget()
         # Another plugin changed the Markdown: swap each old token for its new one, in page order.
         log.debug(f"{doc.path}: the Markdown was changed before oo-jwt saw it; replacing tokens by their text")
         cursor = 0
@@ -346,7 +398,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
                 loc = doc.location(fix.span)
                 self._counts["error"] += 1
                 self._emit(
-                    self._level(Severity.ERROR),
+                    self._level(Severity.ERROR, doc.path),
                     f"{one_line(doc.path)}:{loc.line}:{loc.column}: a token to regenerate is not in the Markdown "
                     "handed to oo-jwt (another plugin changed it): left as it is",
                 )
@@ -363,17 +415,13 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         counts: findings by severity; the pages, and the sample tokens and placeholders they hold;
         in mode regenerate, what the built pages got (the other tokens were right as written); in
         mode verify, the placeholders the built pages show as written."""
-        counts = ", ".join(plural(self._counts[k], k) for k in ("error", "warning", "info"))
-        held = [plural(self._tokens - self._placeholders, "sample token")]
-        if self._placeholders:
-            held.append(plural(self._placeholders, "placeholder"))
-        line = f"{counts} in {plural(self._pages, 'page')} ({', '.join(held)})"
-        if self.config.mode == "regenerate":
-            line += (f"; in the built pages {plural(self._filled, 'placeholder')} filled and "
-                     f"{plural(self._resigned, 'token')} re-signed")
-        elif self._placeholders:  # never silent: readers of the built pages see them as written
-            line += (f"; {plural(self._placeholders, 'placeholder')} left as {PLACEHOLDER} in the built "
-                     "pages (mode: regenerate fills them)")
+        tally = Tally(self._counts, self._pages, self._tokens, self._placeholders, self._filled, self._resigned)
+        line = summary_line(tally, self.config.mode == "regenerate")
+        if self._gate is not None:
+            stale = len(self._gate.stale([self._docs_dir]))
+            line += (f"; baseline: {plural(self._gate.baselined, 'finding')} baselined, "
+                     f"{stale} {'entry' if stale == 1 else 'entries'} stale"
+                     + (" (no finding matches them any more: oo-jwt check --update-baseline removes them)" if stale else ""))
         return line
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -391,7 +439,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
         regenerate = self.config.mode == "regenerate"
         without = [r for r in ROLES if r not in self._secrets]
-        needed = sorted(r for r in self._unsigned if r and r not in self._secrets)
+        needed = needed_roles(self._unsigned, self._secrets)
         fatal = regenerate and bool(without) and bool(needed or self._unfilled)
         log.info(self.summary())
         for notice in run_notices(self._secrets, set() if fatal else set(self._unsigned)):

@@ -130,15 +130,36 @@ class Extraction:
     suppressions: list["Suppression"] = field(default_factory=list)
     version: str | None = None  # from front matter
     unread: list[Unread] = field(default_factory=list)
+    misread: list["Misread"] = field(default_factory=list)  # directives that cannot be read
+    flow_directives: list[tuple[Span, str]] = field(default_factory=list)  # (directive, flow id) of each flow=
+    # the sample-bearing blocks, in order: (the line a directive for the block goes above (a table's
+    # first line, for a row), the block's first line, its end, its kind: "code", "prose" or "row")
+    blocks: list[tuple[int, int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Suppression:
-    """Findings starting on lines [first, end) are dropped (``rules`` empty: every rule)."""
+    """Findings starting on lines [first, end) are dropped (``rules`` empty: every rule).
+
+    ``directive``: the span of the comment that asked for it (several suppressions can come from
+    one: a directive above a table holds for each row), so that one that suppresses nothing can be
+    reported there. ``whole``: an ``ignore`` of every rule, whose block yields no sample at all."""
 
     first: int
     end: int
     rules: frozenset[str] = frozenset()
+    directive: Span | None = None
+    reason: str | None = None
+    whole: bool = False
+    text: str = ""  # the directive as written, after ``oo-jwt:``
 
     def covers(self, line: int, rule: str) -> bool:
         return self.first <= line < self.end and (not self.rules or rule in self.rules)
+
+
+@dataclass(frozen=True)
+class Misread:
+    """A comment meant for oo-jwt that cannot be read as a directive: reported, never dropped."""
+
+    span: Span
+    message: str

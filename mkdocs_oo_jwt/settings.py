@@ -12,6 +12,7 @@ variable holds is a secret written in the file, a configuration error everywhere
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,18 @@ def default_secret_env(role: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Override:
+    """Settings for the pages that ``paths`` match (gitignore-style globs, relative to the settings'
+    ``root``, as the excludes): ``[[tool.oo-jwt.overrides]]``, or a plugin's ``overrides:`` list.
+    ``disable`` is kept sorted: the cache keys the settings by their text."""
+
+    paths: tuple[str, ...]
+    version: str | None = None
+    disable: tuple[str, ...] = ()
+    fail_on: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     version: str | None = None  # target docs version; None = latest
     flows_dirs: tuple[Path, ...] = ()
@@ -85,6 +98,10 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False  # exclude paths given on the command line too (pre-commit passes files)
     root: Path | None = None  # the folder of the config file the settings came from (None: the current one)
+    overrides: tuple[Override, ...] = ()  # per-path settings, applied by ``for_file`` (the last match wins)
+    # the baseline file (``baseline.py``): it filters a run's findings, never makes them, so it is
+    # no part of the settings' text (the cache's key)
+    baseline: Path | None = field(default=None, repr=False)
 
     def clock(self) -> float:
         return time.time() if self.now is None else self.now
@@ -277,6 +294,48 @@ def _secrets(value: Any) -> dict[str, Any]:
     }
 
 
+OVERRIDE_KEYS = ("paths", "version", "disable", "fail_on")
+
+
+def _overrides(value: Any) -> tuple[Override, ...]:
+    """A list of tables, each with ``paths`` (globs) and any of version, disable and fail_on,
+    checked as those options are; a key that is not one of these is an error (a typo would
+    otherwise leave the pages it meant with the run's settings, in silence)."""
+    import difflib
+
+    what = f"expected a list of tables, each with paths = [globs] and any of {', '.join(OVERRIDE_KEYS[1:])}"
+    if not isinstance(value, (list, tuple)) or not all(isinstance(table, Mapping) for table in value):
+        raise Invalid(what)
+    out = []
+    for number, table in enumerate(value, 1):
+        for key in table:
+            if key not in OVERRIDE_KEYS:
+                close = difflib.get_close_matches(str(key), OVERRIDE_KEYS, n=1)
+                hint = f"did you mean {close[0]}?" if close else f"an override takes {', '.join(OVERRIDE_KEYS)}"
+                raise Invalid(f"entry {number}: {key}: unknown key ({hint})")
+        if table.get("paths") is None:
+            raise Invalid(f"entry {number}: paths: missing (the globs of the pages it applies to)")
+        given = {key: v for key, v in table.items() if v is not None}
+        checks = {"paths": _globs, "version": _version, "disable": _rules, "fail_on": _choice(FAIL_ON)}
+        kept = {}
+        for key, v in given.items():
+            try:
+                kept[key] = checks[key](v)
+            except Invalid as exc:
+                raise Invalid(f"entry {number}: {key}: {exc}") from None
+        if not kept["paths"]:
+            raise Invalid(f"entry {number}: paths: expected at least one glob")
+        out.append(Override(kept["paths"], kept.get("version"), tuple(sorted(kept.get("disable", ()))),
+                            kept.get("fail_on")))
+    return tuple(out)
+
+
+def _file_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("expected a file name")
+    return value
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("version", "documented product version (default: latest, where the 7.1 rules apply)", EVERYWHERE,
            _version, flag="--target-version", metavar="X.Y"),
@@ -302,8 +361,57 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({MKDOCS}), _choice(MODES), default="verify"),
     Option("secrets", "each role's secret, from the environment: !ENV [OO_JWT_SECRET_INBOX, OO_JWT_SECRET, null]",
            frozenset({MKDOCS}), _secrets),
+    # a build's rendering (the plugin's and the Markdown extension's): the command renders no page
+    Option("panels", "under each sample token of the built pages, a collapsed panel with its decoded header and "
+           "payload and whether it signs its example (off by default)", frozenset({MKDOCS}), _flag, default=False),
+    Option("baseline", "the baseline file: the findings it holds do not fail the run (relative to the config file; "
+           "on the command line, to the current folder)", EVERYWHERE, _file_name, metavar="FILE"),
+    Option("overrides", "per-path settings: a list of tables, each with paths (gitignore-style globs, relative to the "
+           "config file) and any of version, disable, fail_on", frozenset({PYPROJECT, MKDOCS}), _overrides),
+    # what the command does with a run's report (``report_options``): the command line's only
+    *(Option(name, doc, frozenset({CLI}), check, default=default, metavar=metavar) for name, doc, check, default, metavar in (
+        ("statistics", "after the report, how many findings of each rule (most first); on stderr when the report "
+         "is not text", _flag, False, None),
+        ("output_file", "write the report to FILE (whole or not at all) instead of stdout; the summary line still "
+         "goes to stdout", lambda v: _path_text(v), None, "FILE"),
+        ("quiet", "only the findings: no notes and no summary line", _flag, False, None),
+        ("add_ignore", "before checking, put an ignore directive above each block with an error or a warning "
+         "(only those lines are added; a second run adds none)", _flag, False, None),
+    )),
 )
 OPTION = {option.name: option for option in OPTIONS}
+
+
+def _path_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("expected a file name")
+    return value
+
+
+REPORT_OPTIONS = ("statistics", "output_file", "quiet", "add_ignore")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the command does with a run's report (no part of the settings of a run: the cache
+    never sees them)."""
+
+    statistics: bool = False
+    output_file: Path | None = None
+    quiet: bool = False
+    add_ignore: bool = False
+
+
+def report_options(values: Mapping[str, Any]) -> ReportOptions:
+    """The report options of the command line (``REPORT_OPTIONS``: name -> value or None), checked
+    as every option is (OptionError names the flag)."""
+    try:
+        given = checked({k: v for k, v in values.items() if k in REPORT_OPTIONS and v is not None}, CLI, "")
+    except OptionError as exc:
+        raise OptionError("", "--" + exc.option.replace("_", "-"), exc.problem) from None
+    output = given.get("output_file")
+    return ReportOptions(given.get("statistics", False), Path(output) if output else None, given.get("quiet", False),
+                         given.get("add_ignore", False))
 
 
 def env_hint(role: str) -> str:
@@ -359,6 +467,10 @@ def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: M
         fields_["exclude"] = values["exclude"]
     if "flows_dir" in values:
         fields_["flows_dirs"] = _folders(values["flows_dir"], base, origin, "flows_dir")
+    if "overrides" in values:
+        fields_["overrides"] = values["overrides"]
+    if "baseline" in values:
+        fields_["baseline"] = base / values["baseline"]
     secret_env = dict(settings.secret_env)
     secret_env.update(values.get("secret_env", {}))
     if "secrets" in values:
@@ -440,8 +552,11 @@ def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
     fields_: dict[str, Any] = {}
     if "version" in given:
         fields_["version"] = given["version"]
-    if "fail_on" in given:
+    if "fail_on" in given:  # the command line's word for every page: a per-path fail_on gives way
         fields_["fail_on"] = given["fail_on"]
+        fields_["overrides"] = tuple(replace(o, fail_on=None) for o in settings.overrides)
+    if "baseline" in given:
+        fields_["baseline"] = Path(given["baseline"])  # relative to the current folder, and said as given
     if "force_exclude" in given:
         fields_["force_exclude"] = given["force_exclude"]
     if "flows_dir" in given:
@@ -453,6 +568,51 @@ def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
     if "extend_exclude" in given:
         fields_["extend_exclude"] = settings.extend_exclude + given["extend_exclude"]
     return replace(settings, **fields_)
+
+
+# ------------------------------------------------------------------ per-path settings
+
+def for_file(settings: Settings, file: str | os.PathLike | None) -> Settings:
+    """The settings of one page: the run's, with every override whose ``paths`` match the page's
+    path relative to ``root`` over them (version and fail_on: the last match wins; disable adds
+    up). A page outside the root, or with no file (a text handed to the extension), gets the
+    run's. Applying it twice gives the same settings."""
+    if not settings.overrides or file is None:
+        return settings
+    relative = root_relative(settings, os.fspath(file))
+    if relative is None:
+        return settings
+    version, fail_on, disable = settings.version, settings.fail_on, settings.disable
+    matched = False
+    for override in settings.overrides:
+        if _matcher(override.paths).match_file(relative):
+            matched = True
+            version = override.version if override.version is not None else version
+            fail_on = override.fail_on if override.fail_on is not None else fail_on
+            disable = disable | frozenset(override.disable)
+    return replace(settings, version=version, fail_on=fail_on, disable=disable) if matched else settings
+
+
+def root_relative(settings: Settings, file: str) -> str | None:
+    """``file``'s path from the settings' root, with forward slashes (None outside it), as the
+    excludes are matched: as given, then with links resolved."""
+    root = os.path.abspath(settings.root if settings.root is not None else os.curdir)
+    path = os.path.abspath(file)
+    for here, base in ((path, root), (path, os.path.realpath(root)), (os.path.realpath(path), os.path.realpath(root))):
+        try:
+            relative = os.path.relpath(here, base)
+        except ValueError:  # another drive
+            continue
+        if relative != os.pardir and not relative.startswith(os.pardir + os.sep) and relative != os.curdir:
+            return relative.replace(os.sep, "/")
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(globs: tuple[str, ...]):
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(globs)
 
 
 # ------------------------------------------------------------------ the files

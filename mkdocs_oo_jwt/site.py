@@ -8,16 +8,20 @@ in its front end.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from .flows import ROLES
+from .report.common import plural
 from .report.text import one_line
 from .samples import PLACEHOLDER
 from .settings import Settings, env_hint
 
 if TYPE_CHECKING:
     from .engine import PageReport
-    from .model import Finding, Fix, Severity, Span
+    from .model import Finding, Fix, Location, Severity, Span
+    from .page import Page
+    from .run.background import Checked
 
 # The Python-Markdown extension's name in a generator's ``markdown_extensions`` (a string, so that
 # the plugin can recognise the extension without importing it: nothing imports a front end).
@@ -91,6 +95,11 @@ def no_secret_message(settings: Settings) -> str:
             f"set {names_hint(settings)} in the environment")
 
 
+def needed_roles(unsigned, secrets) -> list[str]:
+    """The roles whose tokens went unsigned for want of a secret: mode regenerate fails on them."""
+    return sorted(r for r in unsigned if r and r not in secrets)
+
+
 def roles_without_secret_message(settings: Settings, roles: list[str], left: list[str]) -> str:
     """Why a build in mode regenerate fails: ``roles`` have no secret, and ``left`` says what was
     left unsigned (tokens on which pages, placeholders where)."""
@@ -101,3 +110,74 @@ def roles_without_secret_message(settings: Settings, roles: list[str], left: lis
 def normalise(text: str) -> str:
     """Newlines as a generator hands a page to Python-Markdown (text mode: universal newlines)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def spot(location: Location, path: str, label: str | None = None) -> str:
+    """Where on a page: ``path:line:col``, or for a page named without a path (``label``, the
+    extension's heading-and-hash name) ``label, body line L, column C``."""
+    if label is not None:
+        return f"{label}, body line {location.line}, column {location.column}"
+    return f"{one_line(path)}:{location.line}:{location.column}"
+
+
+def unfilled_spots(doc: Page, report: PageReport, label: str | None = None) -> list[str]:
+    """Where each placeholder is that the build leaves unfilled (see ``unfilled``)."""
+    return [spot(doc.location(span), doc.path, label) for span in unfilled(report)]
+
+
+def unfilled_message(where: str) -> str:
+    return f"{where}: {UNFILLED}"
+
+
+def findings_of(checked: Checked, shown: str, debug: Callable[[str], None]) -> tuple[list[Finding], PageReport | None]:
+    """A checked page as a front end logs it: the page's own problem (unreadable, too large), or the
+    checker's failure (an internal-error finding naming the exception's class only, as the command
+    reports it: its text may quote the page or a secret; the frames go to ``debug``), else no
+    finding yet and the page's report."""
+    if checked.problem is not None:
+        return [checked.problem], None
+    if checked.failure is not None:
+        finding, frames = checked.failure
+        debug(f"{one_line(shown)}: where the checker failed (its message left out):\n{frames}")
+        return [finding], None
+    return [], checked.report
+
+
+@dataclass
+class Tally:
+    """What a build's summary counts."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
+    pages: int = 0
+    tokens: int = 0  # sample tokens of the pages checked, placeholders included
+    placeholders: int = 0
+    filled: int = 0  # placeholders given a signed token in the built pages (mode regenerate)
+    resigned: int = 0  # stale tokens replaced by a freshly signed one in the built pages
+
+    def add(self, other: Tally) -> None:
+        for key, n in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + n
+        self.pages += other.pages
+        self.tokens += other.tokens
+        self.placeholders += other.placeholders
+        self.filled += other.filled
+        self.resigned += other.resigned
+
+
+def summary_line(tally: Tally, regenerate: bool) -> str:
+    """A build's last line (logged with the "oo-jwt: " prefix), each number saying what it counts:
+    findings by severity; the pages, and the sample tokens and placeholders they hold; in mode
+    regenerate, what the built pages got (the other tokens were right as written); in mode verify,
+    the placeholders the built pages show as written."""
+    counts = ", ".join(plural(tally.counts.get(k, 0), k) for k in ("error", "warning", "info"))
+    held = [plural(tally.tokens - tally.placeholders, "sample token")]
+    if tally.placeholders:
+        held.append(plural(tally.placeholders, "placeholder"))
+    line = f"{counts} in {plural(tally.pages, 'page')} ({', '.join(held)})"
+    if regenerate:
+        line += (f"; in the built pages {plural(tally.filled, 'placeholder')} filled and "
+                 f"{plural(tally.resigned, 'token')} re-signed")
+    elif tally.placeholders:  # never silent: readers of the built pages see them as written
+        line += (f"; {plural(tally.placeholders, 'placeholder')} left as {PLACEHOLDER} in the built "
+                 "pages (mode: regenerate fills them)")
+    return line

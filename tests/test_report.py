@@ -51,7 +51,7 @@ def _one(rule="schema", severity=Severity.ERROR, path="a.md", loc=Location(1, 1,
 
 
 def test_registry_has_every_format_and_each_returns_text():
-    assert set(REPORTERS) == {"text", "json", "sarif", "github", "junit"}
+    assert set(REPORTERS) == {"text", "json", "sarif", "github", "junit", "gitlab"}
     for render in REPORTERS.values():
         out = render(_result())
         assert isinstance(out, str) and out.endswith("\n")
@@ -143,7 +143,7 @@ def test_json_contract():
     out = REPORTERS["json"](result)
     assert out.endswith("}\n")
     doc = json.loads(out)  # exactly one JSON value
-    assert set(doc) == {"version", "findings", "summary"}
+    assert set(doc) == {"version", "findings", "suppressed", "summary"}
     assert doc["version"] == 1
     assert doc["findings"] == [f.as_dict() for f in result.findings]
     assert all(set(f) == set(result.findings[0].as_dict()) for f in doc["findings"])
@@ -365,14 +365,14 @@ def test_github_no_findings():
 
 # ---------------------------------------------------------------- junit
 
-def _junit(result: RunResult) -> ET.Element:
-    out = REPORTERS["junit"](result)
+def _junit(result: RunResult, **options) -> ET.Element:
+    out = REPORTERS["junit"](result, **options)
     assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     return ET.fromstring(out.encode("utf-8"))
 
 
 def test_junit_structure():
-    root = _junit(_result())
+    root = _junit(_result(), fail_on="warning")  # warnings fail (the default, fail_on error: tests/test_report_ci.py)
     assert root.tag == "testsuites" and root.get("name") == "oo-jwt"
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "oo-jwt"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..model import Span
 from ..page import Page
-from ..samples import Extraction, Suppression, Token, Unread, Where
+from ..samples import Extraction, Misread, Suppression, Token, Unread, Where
 from . import directives
 from .code import BlockScanner
 from .jwtshape import JWT, LABEL, LABELLED_JWT, WHOLE_JWT, wrapped_jwts
@@ -18,16 +19,20 @@ from .shell import CURL_START
 PROSE_NEEDLES = ("eyJ", "curl")
 
 
-def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> Extraction:
+def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000, keep_ignored: bool = False) -> Extraction:
     """Every example, token, fault and directive of the page. Past ``max_samples`` examples and
     tokens the page is not read further (an Unread says from where): that bounds the work one
-    page can make, far above what a real page holds (tens)."""
+    page can make, far above what a real page holds (tens).
+
+    ``keep_ignored``: a block under an ``ignore`` of every rule is read as any other (its findings
+    are then suppressed): how the engine tells whether such a directive hides anything."""
     out = Extraction()
     page_flow: str | None = None
     pending_flow: str | None = None
-    pending_ignore: frozenset[str] | None = None
-    disabled: dict[frozenset[str], int] = {}  # rules -> first disabled line
-    table, table_directives = None, (None, None)  # a directive before a table holds for all its rows
+    pending_ignores: list[Suppression] = []  # ignore directives waiting for their block
+    disabled: dict[frozenset[str], Suppression] = {}  # rules -> the open disable (from its first line)
+    seen: set[int] = set()  # directives read (the lines of an MDX block are parsed twice)
+    table, table_directives = None, (None, [])  # a directive before a table holds for all its rows
 
     for block in blocks(page, PROSE_NEEDLES):
         if block.kind == "unread":
@@ -39,32 +44,38 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
         if len(out.examples) + len(out.tokens) > max_samples:
             break  # cut below
         if block.kind == "front_matter":
-            meta = _front_matter(block.raw)
+            meta = front_matter_section(block.raw)
             page_flow = meta.get("flow") if isinstance(meta.get("flow"), str) else None
             version = meta.get("version")
             out.version = str(version) if version is not None else None
             continue
         if block.kind == "html":
             for d in directives.parse(block.raw):
-                if d.verb == "flow":
+                span = _directive_span(page, block, d.start, d.end)
+                if span.start in seen:
+                    continue
+                seen.add(span.start)
+                if d.problem is not None:
+                    out.misread.append(Misread(span, d.problem))
+                elif d.verb == "flow":
                     pending_flow = d.flow
+                    out.flow_directives.append((span, d.flow or ""))
                 elif d.verb == "ignore":
-                    pending_ignore = d.rules
+                    pending_ignores.append(Suppression(0, 0, d.rules, span, d.reason, not d.rules, d.text))
                 elif d.verb == "disable":
-                    disabled.setdefault(d.rules, block.lines[1])
+                    opened = Suppression(block.lines[1], len(page.lines), d.rules, span, d.reason, text=d.text)
+                    if d.rules in disabled:  # disabled already: this one suppresses nothing more
+                        opened = replace(opened, end=block.lines[1])
+                        out.suppressions.append(opened)
+                    else:
+                        disabled[d.rules] = opened
                 elif d.verb == "enable":
-                    first = disabled.pop(d.rules, None)
-                    if first is None and not d.rules:  # a bare enable ends every disable
-                        for rules, start in disabled.items():
-                            out.suppressions.append(Suppression(start, block.lines[0], rules))
-                        disabled.clear()
-                    elif first is not None:
-                        out.suppressions.append(Suppression(first, block.lines[0], d.rules))
+                    _enable(page, d.rules, disabled, block.lines[0], span, d.text, out)
             continue
         if block.kind == "row":
             if block.meta["table"] != table:
-                table, table_directives = block.meta["table"], (pending_flow, pending_ignore)
-            pending_flow, pending_ignore = table_directives
+                table, table_directives = block.meta["table"], (pending_flow, pending_ignores)
+            pending_flow, pending_ignores = table_directives[0], list(table_directives[1])
         command = block.kind == "prose" and CURL_START.match(block.raw)
         if block.kind == "prose" and not command and not JWT.search(block.raw) and not wrapped_jwts(block.raw, True):
             continue  # nothing to find, and directives wait for the next sample-bearing block
@@ -78,13 +89,13 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
             nearness=block.context.nearness,
             row=block.kind == "row",
         )
-        ignore, pending_flow, pending_ignore = pending_ignore, None, None
+        ignores, pending_flow, pending_ignores = pending_ignores, None, []
+        out.blocks.append((block.meta["table"] if block.kind == "row" else block.lines[0], *block.lines, block.kind))
+        out.suppressions += [replace(s, first=block.lines[0], end=block.lines[1]) for s in ignores]
         if block.kind == "code" and _counter_example(where):
             continue  # shown as what not to do ("Wrong", "Incorrect"...): not a sample
-        if ignore is not None:
-            if not ignore:
-                continue  # the whole block is ignored: it yields no sample at all
-            out.suppressions.append(Suppression(block.lines[0], block.lines[1], ignore))
+        if any(s.whole for s in ignores) and not keep_ignored:
+            continue  # the whole block is ignored: it yields no sample at all
         if command:  # a curl command written as a paragraph (text exports)
             block.content = map_content(page, block.raw, block.lines[0])
         if block.kind == "row":
@@ -96,11 +107,50 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000) -> E
 
     if len(out.examples) + len(out.tokens) > max_samples:
         _cut(out, max_samples)
-    for rules, first in disabled.items():  # disabled to the end of the page
-        out.suppressions.append(Suppression(first, len(page.lines), rules))
+    out.suppressions += disabled.values()  # disabled to the end of the page
+    end = len(page.lines)  # an ignore with no block after it ignores nothing
+    out.suppressions += [replace(s, first=end, end=end) for s in pending_ignores]
     out.tokens.sort(key=lambda t: t.span.start)
     out.examples.sort(key=lambda e: e.span.start)
     return out
+
+
+def _enable(page: Page, rules: frozenset[str], disabled: dict[frozenset[str], Suppression], line: int, span: Span,
+            text: str, out: Extraction) -> None:
+    """An ``enable`` on ``line``: it ends the disable of the same rules; a bare one, if there is no
+    bare disable, ends every disable. One that ends nothing while a disable is open is misread
+    (the writer believes the rules are checked again; they are not); one with nothing open is a
+    directive that does nothing (reported as unused)."""
+    if rules in disabled:
+        out.suppressions.append(replace(disabled.pop(rules), end=line))
+    elif not rules and disabled:
+        out.suppressions += [replace(s, end=line) for s in disabled.values()]
+        disabled.clear()
+    elif disabled:
+        open_ = ", ".join(f"'{s.text}' at line {page.line_of(s.directive.start) + 1}" for s in disabled.values()
+                          if s.directive is not None)
+        out.misread.append(Misread(span, f"'{text}' ends no disable: an enable ends the disable of exactly its "
+                                         f"rules, a bare enable every one (open: {open_})"))
+    else:
+        out.suppressions.append(Suppression(line, line, rules, span, None, text=text))
+
+
+def _directive_span(page: Page, block, start: int, end: int) -> Span:
+    """The span on the page of a comment found at ``start``..``end`` of an html block's source,
+    which may have lost the indent or ``> `` of its container on each line."""
+
+    def offset(at: int) -> int:
+        line = block.lines[0] + block.raw.count("\n", 0, at)
+        column = at - (block.raw.rfind("\n", 0, at) + 1)
+        if line >= len(page.lines):
+            return len(page.text)
+        text = page.lines[line]
+        raw_line = block.raw[at - column:].split("\n", 1)[0]
+        lead = len(text) - len(raw_line) if raw_line and text.endswith(raw_line) else 0
+        return min(page.line_starts[line] + lead + column, page.line_starts[line] + len(text))
+
+    first = offset(start)
+    return Span(first, max(first, offset(end)))
 
 
 def _cut(out: Extraction, max_samples: int) -> None:
@@ -148,7 +198,8 @@ def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:
             out.tokens.append(Token(span, m.group(), "bare" if alone else "prose", where))
 
 
-def _front_matter(raw: str) -> dict:
+def front_matter_section(raw: str) -> dict:
+    """The ``oo_jwt:`` mapping of a page's front matter (safe YAML, no aliases), or {}."""
     if "oo_jwt" not in raw:  # most front matter is the site's own: no need to parse it
         return {}
     import yaml

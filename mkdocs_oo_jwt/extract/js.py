@@ -23,6 +23,17 @@ if TYPE_CHECKING:
 _WRAPPERS = {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
 
 
+def _parse(grammar: str, text: str, data: bytes, openers: str):
+    """The tree of ``data`` (``text`` encoded), and 1 if it was read as ``(data)``: a bare object
+    (a text starting with one of ``openers``) that does not parse as a statement, as an expression."""
+    tree = parser(grammar).parse(data)
+    if tree.root_node.has_error and text.lstrip()[:1] in tuple(openers):
+        wrapped = parser(grammar).parse(b"(" + data + b")")
+        if not wrapped.root_node.has_error:  # a bare object: read it as an expression
+            return wrapped, 1
+    return tree, 0
+
+
 def grammar_for(lang: str) -> str:
     if lang == "tsx":
         return "tsx"
@@ -41,11 +52,7 @@ class JsScanner:
         if "token" not in text and "\\" not in text:
             return  # no object here can have a token property (a key written with escapes has a backslash)
         data = text.encode("utf-8")
-        tree, shift = parser(self.grammar).parse(data), 0
-        if tree.root_node.has_error and text.lstrip()[:1] in ("{", "["):
-            wrapped = parser(self.grammar).parse(b"(" + data + b")")
-            if not wrapped.root_node.has_error:  # a bare object: read it as an expression
-                tree, shift = wrapped, 1
+        tree, shift = _parse(self.grammar, text, data, "{[")
         offset = char_offsets(text, data)
         size = len(data)
         self.char = lambda b: offset(min(max(b - shift, 0), size))
@@ -239,3 +246,32 @@ def _unwrap(node):
     while node is not None and node.type in _WRAPPERS and node.named_children:
         node = node.named_children[0]
     return node
+
+
+def read_object(text: str, lang: str = "js") -> tuple[Any, frozenset[str], frozenset[str], str | None, str | None] | None:
+    """The first (outermost) object literal of a JS/TS text, read as the scanner reads a config:
+    (its value without a ``token`` property, the pointers of its open objects, those of its values
+    written as expressions, the flow the call it is passed to names, its ``token`` string if it
+    has one); None when the text holds no object literal or does not parse. ``oo-jwt inspect
+    --against`` reads a config file with it, token or not."""
+    reader = JsScanner(None, lang)  # type: ignore[arg-type] - only its value reading is used
+    data = text.encode("utf-8")
+    tree, shift = _parse(reader.grammar, text, data, "{")
+    if tree.root_node.has_error:
+        return None  # a file to compare with is read whole, or not at all
+    reader.data = b"(" * shift + data
+    root = tree.root_node
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "object":
+            token_pair = next((c for c in node.named_children if c.type == "pair" and reader.key(c) == "token"), None)
+            value_node = _unwrap(token_pair.child_by_field_name("value")) if token_pair is not None else None
+            token = reader.string(value_node) if value_node is not None else None
+            spans: dict[str, tuple[int, int]] = {}
+            unknown: set[str] = set()
+            opened: set[str] = set()
+            value = reader.value(node, "", spans, unknown, opened, skip=token_pair)
+            return value, frozenset(opened), frozenset(unknown), reader.flow_hint(node, root), token
+        stack.extend(reversed(node.children))
+    return None

@@ -10,7 +10,8 @@ import importlib
 from collections.abc import Mapping
 from typing import Callable, Iterator
 
-_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit"}
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "github": "github", "junit": "junit",
+            "gitlab": "gitlab"}
 
 
 class _Reporters(Mapping):

@@ -43,6 +43,25 @@ def forward_slashes(path: str) -> str:
     return path.replace("\\", "/")
 
 
+def rooted(path: str, root: str | None, cwd: str | None) -> str | None:
+    """``path`` as reported (relative to ``cwd``, the folder the run started in, or absolute) made
+    relative to ``root`` (the repository's top folder) with forward slashes, as code scanning and
+    GitLab resolve it; None without a root, or for a path outside it. Only the strings are looked
+    at (no file system)."""
+    import os.path
+
+    if not root or not cwd:
+        return None
+    full = os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+    try:
+        relative = os.path.relpath(full, os.path.normpath(root))
+    except ValueError:  # another drive (Windows)
+        return None
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or os.path.isabs(relative):
+        return None
+    return forward_slashes(relative)
+
+
 # ---------------------------------------------------------------- escapes
 
 _LINE_ESCAPES = {"\n": "\\n", "\r": "\\r"}

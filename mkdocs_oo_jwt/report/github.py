@@ -47,10 +47,13 @@ def _properties(f: Finding) -> str:
     return ",".join(f"{k}={escape_property(v)}" for k, v in props)
 
 
-def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
+def render(result: RunResult, *, color: bool = False, quiet: bool = False) -> str:  # color is ignored
+    """One annotation per finding, then the notices and the summary line (``quiet``: neither)."""
     lines = [
         f"::{_COMMAND[f.severity]} {_properties(f)}::{_message(f.message)}" for f in result.findings
     ]
+    if quiet:
+        return "".join(line + "\n" for line in lines)
     # Run-level notices belong to no file: plain annotations, so CI does not lose them.
     lines += [f"::{_COMMAND[n.severity]}::{_message(n.message)}" for n in result.notices]
     lines.append(summary_line(result))

@@ -4,6 +4,13 @@ Any file name and any message give a valid document in any stdout encoding: the 
 file name's own bytes percent-encoded (a name that is not UTF-8 included), messages are shown as
 people read them (``common.visible``: no terminal escapes, bidi controls...), every other string
 is free of lone surrogates, and the JSON is ASCII.
+
+Given the repository's top folder (``root``) and the folder the run started in (``cwd``), each
+uri is relative to the top folder with ``"uriBaseId": "%SRCROOT%"``, and ``originalUriBaseIds``
+says where ``%SRCROOT%`` is: a run started in a subfolder (``cd docs && oo-jwt check .``) still
+names ``docs/page.md``, as code scanning resolves it. Findings a directive suppressed are results
+too, with ``suppressions: [{"kind": "inSource", "justification": <reason>}]`` (code scanning shows
+them as dismissed).
 """
 
 from __future__ import annotations
@@ -16,12 +23,13 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalog import RULES
 from ..model import Finding, RunResult
-from .common import SARIF_LEVEL, forward_slashes, portable, utf8_bytes, visible
+from .common import SARIF_LEVEL, forward_slashes, portable, rooted, utf8_bytes, visible
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "oo-jwt"
 INFORMATION_URI = "https://github.com/ONLYOFFICE-docs-tools/mkdocs-oo-jwt"
 FINGERPRINT_KEY = "ooJwtFinding/v1"
+SRCROOT = "%SRCROOT%"
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")
 
@@ -63,13 +71,22 @@ def _uri(path: str) -> str:
     return quote(utf8_bytes(p), safe=_URI_SAFE)
 
 
-def fingerprint(f: Finding, occurrence: int = 0) -> str:
+def _root_uri(root: str) -> str:
+    """The top folder as an absolute file URI ending with ``/`` (SARIF's rule for a base id)."""
+    p = forward_slashes(root).rstrip("/") + "/"
+    if _DRIVE.match(p):
+        return "file:///" + p[:2] + quote(utf8_bytes(p[2:]), safe=_URI_SAFE)
+    return "file://" + quote(utf8_bytes(p), safe=_URI_SAFE)
+
+
+def fingerprint(f: Finding, occurrence: int = 0, path: str | None = None) -> str:
     """sha256 of rule, path, pointer and message: survives edits that only move lines.
 
     ``occurrence`` tells apart identical findings of one page (0 for the first, which
-    leaves the hash input unchanged).
+    leaves the hash input unchanged). ``path``: the path relative to the top folder, when known
+    (the same whichever folder the run started in).
     """
-    parts = [f.rule, forward_slashes(f.path), f.pointer or "", f.message]
+    parts = [f.rule, forward_slashes(path if path is not None else f.path), f.pointer or "", f.message]
     if occurrence:
         parts.append(str(occurrence))
     # surrogatepass: a lone surrogate (a file name's byte that is not UTF-8) hashes too; any other
@@ -88,36 +105,42 @@ def _region(f: Finding) -> dict:
     return {"startLine": start_line, "startColumn": start_col, "endLine": end_line, "endColumn": end_col}
 
 
-def render(result: RunResult, *, color: bool = False) -> str:  # color is ignored
+def render(result: RunResult, *, color: bool = False, root: str | None = None,
+           cwd: str | None = None) -> str:  # color is ignored
+    """The SARIF log; ``root`` and ``cwd`` (absolute) make the uris relative to ``%SRCROOT%``."""
+    findings = [*result.findings, *result.suppressed]
     rule_ids = list(dict.fromkeys(RULES))
     # A finding of a rule the catalog does not know still needs a valid ruleIndex.
-    rule_ids += list(dict.fromkeys(f.rule for f in result.findings if f.rule not in RULES))
+    rule_ids += list(dict.fromkeys(f.rule for f in findings if f.rule not in RULES))
     index = {rid: i for i, rid in enumerate(rule_ids)}
 
     seen: dict[str, int] = {}
     results = []
-    for f in result.findings:
-        key = fingerprint(f)
+    for f in findings:
+        relative = rooted(f.path, root, cwd)
+        key = fingerprint(f, path=relative)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
+        artifact = {"uri": _uri(f.path)} if relative is None else {"uri": _uri(relative), "uriBaseId": SRCROOT}
         entry = {
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": SARIF_LEVEL[f.severity],
             "message": {"text": visible(f.message, keep_lines=True)},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(f.path)},
-                        "region": _region(f),
-                    }
-                }
-            ],
-            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, occurrence)},
+            "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": _region(f)}}],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, occurrence, relative)},
         }
         props = {k: v for k, v in (("flow", f.flow), ("pointer", f.pointer)) if v is not None}
         if props:
             entry["properties"] = props
+        if f.suppressed is not None:
+            suppression: dict = {"kind": "inSource", "status": "accepted"}
+            if f.suppressed.reason:
+                suppression["justification"] = visible(f.suppressed.reason, keep_lines=True)
+            if f.suppressed.line >= 1:
+                suppression["location"] = {"physicalLocation": {"artifactLocation": artifact,
+                                                                "region": {"startLine": f.suppressed.line}}}
+            entry["suppressions"] = [suppression]
         results.append(entry)
 
     invocation = {
@@ -146,4 +169,6 @@ def render(result: RunResult, *, color: bool = False) -> str:  # color is ignore
             }
         ],
     }
+    if root and cwd:
+        doc["runs"][0]["originalUriBaseIds"] = {SRCROOT: {"uri": _root_uri(root)}}
     return json.dumps(portable(doc), indent=2, ensure_ascii=True) + "\n"

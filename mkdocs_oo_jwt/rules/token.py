@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from .. import diagnosis
 from ..attribution import closest
 from ..model import Severity, Unknown
 from ..samples import Example, Token
@@ -41,14 +42,18 @@ def check(ctx: PageCheck):
         except Malformed as exc:
             where = {"header": "Authorization header", "body": "\"token\" property", "property": "\"token\" property"}
             place = where.get(token.place, "sample token")
-            yield ctx.finding("token-malformed", token.span, f"{place}: {exc}", flow, severity=cap)
+            # a secret pasted as the token, a payload encoded twice: the hint says so (never the
+            # configured secrets: a message must not tell whether a page holds one)
+            message = diagnosis.with_hint(f"{place}: {exc}", diagnosis.of_malformed(token.text))
+            yield ctx.finding("token-malformed", token.span, message, flow, severity=cap)
             continue
         alg = decoded.header.get("alg")
         expected_alg = flow.alg if flow else "HS256"
         alg_ok = alg == expected_alg
         if not alg_ok and (flow is not None or alg in (None, "none")):
             why = "'none': an unsigned token" if alg in (None, "none") else f"{alg!r}, not the flow's {expected_alg}"
-            yield ctx.finding("token-alg", token.span, f"token alg is {why}", flow, severity=cap)
+            message = diagnosis.with_hint(f"token alg is {why}", diagnosis.alg_none(decoded.header))
+            yield ctx.finding("token-alg", token.span, message, flow, severity=cap)
         weak = weak_secret(decoded)
         if weak is not None:
             label = "an empty key" if weak == "" else "a publicly known secret"
@@ -86,10 +91,13 @@ def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
     exp, nbf = decoded.payload.get("exp"), decoded.payload.get("nbf")
     if exp is not None or nbf is not None:
         ctx.time_dependent = True
+    found = diagnosis.expired(decoded.payload, now)
     if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp < now:
-        yield ctx.finding("token-expired", token.span, f"token expired (exp {int(exp)} is in the past)", flow)
+        message = f"token expired (exp {int(exp)} is in the past)"
+        yield ctx.finding("token-expired", token.span, diagnosis.with_hint(message, found), flow)
     if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now:
-        yield ctx.finding("token-expired", token.span, f"token is not valid yet (nbf {int(nbf)} is in the future)", flow)
+        message = f"token is not valid yet (nbf {int(nbf)} is in the future)"
+        yield ctx.finding("token-expired", token.span, diagnosis.with_hint(message, found), flow)
 
 
 def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, flow):
@@ -102,6 +110,7 @@ def _payload(ctx: PageCheck, token: Token, decoded: Decoded, example: Example, f
         return
     expected, problem = expected_payload(token, actual, example, flow)
     if problem:
+        problem = diagnosis.with_hint(problem, diagnosis.double_encoded(actual))  # {"payload": "<its text>"}
         yield ctx.finding("token-wrapper", token.span, problem, flow)
     prefix = prefix_of(expected, example)
     for diff in differences(expected, actual, frozenset(prefix + p for p in example.open)):

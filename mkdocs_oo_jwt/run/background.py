@@ -21,7 +21,7 @@ from ..engine import PageReport, check_page
 from ..flows import FlowRegistry
 from ..model import Finding
 from ..page import Page
-from ..settings import Secret, Settings
+from ..settings import Secret, Settings, for_file
 from .files import internal_error, read_page
 from .forking import become_child, fork_is_safe, held_signals
 from .prefilter import may_hold_samples
@@ -46,7 +46,10 @@ def digest(doc: Page) -> str:
     return hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_doc(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> Checked:
+def check_doc(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
+              file: str | None = None) -> Checked:
+    """One page's result, with the settings of its ``file`` (per-path overrides; none without a file)."""
+    settings = for_file(settings, file)
     checked = Checked(digest(doc))
     if not may_hold_samples(doc.encode(), flows):
         return checked  # no JWT, token, placeholder, json fence or endpoint: nothing to check
@@ -65,7 +68,7 @@ def _check_sources(items: list[tuple[str, str]]) -> list[Checked]:
     out = []
     for file, shown in items:
         doc = read_page(Path(file), shown, settings)
-        out.append(Checked(problem=doc) if isinstance(doc, Finding) else check_doc(doc, settings, flows, secrets))
+        out.append(Checked(problem=doc) if isinstance(doc, Finding) else check_doc(doc, settings, flows, secrets, file))
     return out
 
 
@@ -108,7 +111,8 @@ class Background:
         except Exception:  # noqa: BLE001 - BrokenProcessPool and the like: the page is checked here
             settings, flows, secrets = _BUILD  # type: ignore[misc]
             doc = read_page(Path(self._files[shown]), shown, settings)
-            return Checked(problem=doc) if isinstance(doc, Finding) else check_doc(doc, settings, flows, secrets)
+            return Checked(problem=doc) if isinstance(doc, Finding) else check_doc(doc, settings, flows, secrets,
+                                                                                  self._files[shown])
 
     def close(self) -> None:
         global _BUILD

@@ -33,12 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..model import Finding, Location, Severity, Span
+from ..model import Finding, Location, Severity, Span, Suppressed
 from .files import NO_FOLLOW, NotRead, read_regular_file
 from .stamps import Stamp, is_racy, secret_fingerprint, tool_stamp
 
 FILE = "findings-v2.json"
-FORMAT = "findings 3: stats [dev, ino, size, mtime_ns, ctime_ns, content hash, racy]"  # part of the key
+FORMAT = "findings 4 (with subjects): stats [dev, ino, size, mtime_ns, ctime_ns, content hash, racy]"  # part of the key
 NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)
 # Larger cache files are neither read nor written. Fixed, not relative to the tree (its size is
 # not known when the file is read): the corpus (9,922 pages) takes 1.6 MB, 200,000 pages about
@@ -57,6 +57,23 @@ def fingerprint(parts: list[bytes]) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def settings_text(settings) -> str:
+    """The settings as the cache keys them: every field in its repr, but a set's items sorted (a
+    frozenset's repr follows the hash of its strings, which changes from one process to the next:
+    two rules disabled made every run a cold one). Per-path overrides are part of it (their
+    ``disable`` is kept sorted), so a changed override starts afresh; the baseline is not (it
+    filters the findings of a run, it never makes them)."""
+    from dataclasses import fields
+
+    parts = []
+    for f in fields(settings):
+        if not f.repr:
+            continue
+        value = getattr(settings, f.name)
+        parts.append(f"{f.name}={sorted(value)!r}" if isinstance(value, (set, frozenset)) else f"{f.name}={value!r}")
+    return f"{type(settings).__name__}({', '.join(parts)})"
 
 
 def run_key(schema_files: list[Path], settings_repr: str, secrets: dict) -> str:
@@ -264,21 +281,32 @@ def _remove_stale_temporaries(folder: Path) -> None:
 def _dump(f: Finding) -> list:
     loc, span = f.location, f.span
     return [f.rule, int(f.severity), loc.line, loc.column, loc.end_line, loc.end_column, f.message,
-            f.flow, f.pointer, [span.start, span.end] if span else None]
+            f.flow, f.pointer, [span.start, span.end] if span else None, f.subject,
+            [f.suppressed.line, f.suppressed.reason] if f.suppressed else None]
 
 
 def _finding(d: Any, shown: str) -> Finding:
     """A finding from its ``_dump``; TypeError or ValueError if it is not of that shape."""
     if type(d) is not list:
         raise TypeError("not a finding")
-    rule, severity, line, column, end_line, end_column, message, flow, pointer, span = d
+    rule, severity, line, column, end_line, end_column, message, flow, pointer, span, subject, suppressed = d
     if not (type(rule) is str and type(message) is str and _optional_str(flow) and _optional_str(pointer)
+            and _optional_str(subject)
             and all(type(n) is int for n in (severity, line, column, end_line, end_column))):
         raise TypeError("not a finding")
     if span is not None and not (type(span) is list and len(span) == 2 and all(type(n) is int for n in span)):
         raise TypeError("not a span")
     return Finding(rule, Severity(severity), shown, Location(line, column, end_line, end_column), message,
-                   flow, pointer, Span(*span) if span else None)
+                   flow, pointer, Span(*span) if span else None, subject=subject, suppressed=_suppressed(suppressed))
+
+
+def _suppressed(d: Any) -> Suppressed | None:
+    """How a cached finding was suppressed (``[directive line, reason]``), None if it was not."""
+    if d is None:
+        return None
+    if not (type(d) is list and len(d) == 2 and type(d[0]) is int and _optional_str(d[1])):
+        raise TypeError("not a suppression")
+    return Suppressed(d[0], d[1])
 
 
 def _optional_str(value: Any) -> bool:

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from ..flows import ROLES, bundled_schema_dir
 from ..model import Finding, Notice, RunResult, Severity
-from ..settings import MIN_SECRET_BYTES, Secret, Settings, secrets_from_env
+from ..settings import MIN_SECRET_BYTES, Secret, Settings, for_file, secrets_from_env
 
 DEFAULT_CACHE = ".oo-jwt-cache"  # the cache folder of `check` without --cache-dir
 
@@ -24,7 +24,7 @@ def check_paths(
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
     core (see ``pipeline``). Each page is read once and parsed at most once."""
     from . import pipeline
-    from .cache import Cache, run_key
+    from .cache import Cache, run_key, settings_text
 
     secrets = secrets_from_env(settings, environ)
     paths = list(paths)
@@ -32,7 +32,7 @@ def check_paths(
     if cache_dir is not None:
         schema_dirs = [bundled_schema_dir(), *settings.flows_dirs]
         schema_files = sorted(p for d in schema_dirs for p in Path(d).glob("*.json"))
-        cache = Cache(cache_dir, run_key(schema_files, repr(settings), secrets))
+        cache = Cache(cache_dir, run_key(schema_files, settings_text(settings), secrets))
     run = pipeline.Run(settings, secrets, jobs, likely_warm=cache is not None and cache.saved())
     try:
         if cache is not None:
@@ -44,8 +44,10 @@ def check_paths(
     seen: dict[int, tuple[str, list[Finding]]] = {}
     unsigned: set[str] = set()
     kept: set[str] = set()  # the pages the cache answers for after this run
+    fail_on: dict[str, str] = {}
     for index, file, shown, findings, roles, keep, content_hash, stamp, _ in run.pages(paths, cache, known):
         seen[index] = shown, findings
+        note_fail_on(fail_on, settings, file, shown)
         unsigned |= roles
         if cache is not None and keep != pipeline.NO:
             kept.add(file)
@@ -55,7 +57,10 @@ def check_paths(
         cache.prune(paths, kept)  # what is gone from this run's folders goes from the cache
         cache.save()
     pages = [seen[index] for index in range(len(seen))]
-    result = RunResult(pages=[shown for shown, _ in pages], findings=[f for _, findings in pages for f in findings])
+    found = [f for _, findings in pages for f in findings]
+    result = RunResult(pages=[shown for shown, _ in pages], findings=[f for f in found if f.suppressed is None],
+                       suppressed=[f for f in found if f.suppressed is not None],
+                       fail_on=fail_on)
     result.notices.extend(run_notices(secrets, unsigned))
     return result
 
@@ -79,8 +84,20 @@ def run_notices(secrets: dict[str, Secret], unsigned: set[str]) -> list[Notice]:
     return notices
 
 
+def note_fail_on(fail_on: dict[str, str], settings: Settings, file: str, shown: str) -> None:
+    """Note a page's own fail_on (``RunResult.fail_on``), where a per-path override gives it one."""
+    own = for_file(settings, file).fail_on
+    if own != settings.fail_on:
+        fail_on[shown] = own
+
+
+def fails(severity: Severity, fail_on: str) -> bool:
+    """Does a finding of ``severity`` reach ``fail_on``?"""
+    return fail_on != "never" and severity >= (Severity.WARNING if fail_on == "warning" else Severity.ERROR)
+
+
 def exit_code(result: RunResult, fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    threshold = Severity.WARNING if fail_on == "warning" else Severity.ERROR
-    return 1 if any(f.severity >= threshold for f in result.findings) else 0
+    """1 when a finding that is not baselined reaches its page's fail_on (``result.fail_on``, set by
+    a per-path override) or else the run's ``fail_on``; 0 otherwise."""
+    return 1 if any(not f.baselined and fails(f.severity, result.fail_on.get(f.path, fail_on))
+                    for f in result.findings) else 0

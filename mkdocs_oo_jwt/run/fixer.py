@@ -37,8 +37,8 @@ from ..fixes import OverlappingFixes, apply
 from ..flows import FlowRegistry, load_flows
 from ..model import Finding, Fix, Notice, RunResult, Severity
 from ..page import Page
-from ..settings import Secret, Settings, secrets_from_env
-from .checking import run_notices
+from ..settings import Secret, Settings, for_file, secrets_from_env
+from .checking import note_fail_on, run_notices
 from .files import NO_FOLLOW, READ_FLAGS, NotRead, internal_error, read_page, read_regular_file
 from .walk import Unlistable, discover_entries
 
@@ -123,6 +123,7 @@ def fix_file(
     The old file of a page written is handed to ``late``, to be watched while another program
     may still write to it (without one, that is waited for here)."""
     out = FileFix(Path(path), shown)
+    settings = for_file(settings, path)  # the page's own (per-path overrides)
     page = read_page(out.path, shown, settings)
     if isinstance(page, Finding):
         out.findings = [page]
@@ -173,6 +174,7 @@ def fix_file(
 def _findings_on_disk(path: Path, shown: str, settings: Settings, flows: FlowRegistry,
                       secrets: Mapping[str, Secret]) -> tuple[list[Finding], set[str]]:
     """The findings of the page as another program left it (read again: it is not the text fix read)."""
+    settings = for_file(settings, path)
     page = read_page(path, shown, settings)
     if isinstance(page, Finding):
         return [page], set()
@@ -597,6 +599,7 @@ def fix_paths(paths: Iterable[str], settings: Settings, write: bool, environ=Non
     try:
         for file, shown, entry in discover_entries(paths, settings):
             result.pages.append(shown)
+            note_fail_on(result.fail_on, settings, file, shown)
             if isinstance(entry, Unlistable):  # its pages cannot be found: reported as ``check`` does
                 files.append(FileFix(Path(file), shown, findings=[entry.finding(shown)]))
                 continue

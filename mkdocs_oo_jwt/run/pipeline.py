@@ -30,7 +30,7 @@ from .. import engine
 from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
 from ..page import place_of
-from ..settings import Secret, Settings
+from ..settings import Secret, Settings, for_file
 from .files import decode_page, internal_error, read_bytes
 from .walk import Unlistable, discover_entries, page_stat
 from .forking import become_child, fork_is_safe, held_signals
@@ -127,6 +127,9 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     # the findings of a page depend on its place (evidence of its flows) as on its bytes: a page
     # moved to another folder, or a copy of it there, is not answered for by the cache
     where = place_of(os.path.abspath(file)).encode("utf-8", "surrogateescape")  # as ``Page.where``
+    own = for_file(settings, file)
+    if own is not settings:  # and on the per-path overrides it matches: two pages of the same bytes
+        where += repr((own.version, sorted(own.disable))).encode()  # and place may be checked differently
     content_hash = cache.hash(where + b"\0" + data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
@@ -139,11 +142,12 @@ def _check(looked: Looked) -> Looked:
     settings, secrets, _, _, flows = _RUN  # type: ignore[misc]
     try:
         page = decode_page(data, shown, file)  # text: looked at already
-        report = engine.check_page(page, settings, flows, secrets)
+        report = engine.check_page(page, for_file(settings, file), flows, secrets)
     except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
         return index, file, shown, [internal_error(shown, exc)], set(), NO, content_hash, stat, None
     keep = NEW if report.cacheable else NO
-    return index, file, shown, report.findings, report.unsigned_roles, keep, content_hash, stat, None
+    # what the page's directives suppressed travels (and is cached) with its findings, marked
+    return index, file, shown, report.findings + report.suppressed, report.unsigned_roles, keep, content_hash, stat, None
 
 
 def _check_batch(batch: list[Looked]) -> list[Looked]:
