@@ -120,7 +120,7 @@ def parse(data: bytes, file: Path) -> list[Entry]:
         return BaselineError(f"baseline {file}: not an oo-jwt baseline ({why}); write it again with --write-baseline")
 
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8-sig"))  # a BOM too: an editor's (Notepad's) way of saving UTF-8
     except UnicodeDecodeError:
         raise wrong("not UTF-8 text") from None
     except json.JSONDecodeError as exc:

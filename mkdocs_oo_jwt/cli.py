@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             where, tb = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}", tb.tb_next
         return _stopped(exc, 2, f"oo-jwt: internal error: {exc.__class__.__name__}{where} (a bug: please report it); "
                         "the run did not finish")
+    finally:
+        pipeline = sys.modules.get("mkdocs_oo_jwt.run.pipeline")
+        if pipeline is not None:  # a standby forked for a run that never adopted it
+            pipeline.drop_standby_early()
 
 
 def _stopped(exc: BaseException, code: int, line: str) -> int:
@@ -229,6 +233,10 @@ def _command(argv: list[str] | None) -> int:
             file=sys.stderr,
         )
         return 2
+    if _warm_check_likely(argv):
+        from .run.pipeline import standby_early
+
+        standby_early()
     args = _parser().parse_args(argv)
     if args.command == "rules":
         from .catalog import RULES
@@ -374,7 +382,7 @@ def _given(options: dict) -> tuple[dict, list[str]]:
                 names = [names] if isinstance(names, str) else list(names or ())
                 env.setdefault(str(role), [])
                 env[str(role)] += [n for n in names if isinstance(n, str) and n not in env[str(role)]]
-        elif isinstance(value, FromEnv):
+        elif _reads_env(value):  # the whole value, or a list's item, an override's value
             left.append(key)
         elif isinstance(value, (str, int, float, list)):
             given[key] = value
@@ -382,6 +390,16 @@ def _given(options: dict) -> tuple[dict, list[str]]:
     if env:
         given["secret_env"] = env
     return given, left
+
+
+def _reads_env(value: object) -> bool:
+    from .settings import FromEnv
+
+    if isinstance(value, list):
+        return any(_reads_env(item) for item in value)
+    if isinstance(value, dict):
+        return any(_reads_env(item) for item in value.values())
+    return isinstance(value, FromEnv)
 
 
 def _left_out(left: list[str]) -> str:
@@ -403,8 +421,19 @@ def _yaml_options(options: dict) -> str:
 def _toml_options(options: dict) -> str:
     import json
 
+    def key(name) -> str:
+        name = str(name)
+        return name if name.isascii() and name.replace("-", "_").isidentifier() else json.dumps(name)
+
+    def toml(value) -> str:  # JSON's strings, numbers, true and false are TOML's; its tables are not
+        if isinstance(value, dict):
+            return "{ " + ", ".join(f"{key(k)} = {toml(v)}" for k, v in value.items() if v is not None) + " }"
+        if isinstance(value, list):
+            return "[" + ", ".join(toml(v) for v in value) + "]"
+        return json.dumps(value)
+
     given, _ = _given(options)
-    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in given.items())
+    return ", ".join(f"{k} = {toml(v)}" for k, v in given.items())
 
 
 def _color(choice: str, stream) -> bool:
@@ -414,6 +443,27 @@ def _color(choice: str, stream) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
+
+
+def _warm_check_likely(argv: list[str]) -> bool:
+    """Is this a ``check`` that will likely find a cache to load, told from its arguments and a
+    stat, before they are parsed (``pipeline.standby_early``: a checker then imports meanwhile)?
+    A guess: a wrong one costs a fork, and the run adopts or ends that checker either way."""
+    if argv[:1] != ["check"] or "--no-cache" in argv or "--add-ignore" in argv:
+        return False
+    from .run.cache import FILE
+    from .run.checking import DEFAULT_CACHE
+
+    folder = DEFAULT_CACHE
+    for i, arg in enumerate(argv):
+        if arg in ("--jobs", "--cache-dir") and i + 1 < len(argv):
+            arg = f"{arg}={argv[i + 1]}"
+        name, _, value = arg.partition("=")
+        if name == "--jobs" and value.strip() == "1":
+            return False
+        if name == "--cache-dir":
+            folder = value
+    return os.path.isfile(os.path.join(folder, FILE))
 
 
 def _cache_folder(named: str | None) -> Path | None:
@@ -442,9 +492,9 @@ def _check(args) -> int:
     try:
         settings, paths = _settings_and_paths(args)
         options = _report_settings(args)
+        baseline = _baseline(args, settings)  # a baseline that does not read stops the run before a page is written
         if options.add_ignore:
             _add_ignores(settings, paths, options)
-        baseline = _baseline(args, settings)
         cache_dir = None if args.no_cache else _cache_folder(args.cache_dir)
         result = check_paths(paths, settings, cache_dir=cache_dir, jobs=args.jobs)
         if baseline is not None:
@@ -757,18 +807,36 @@ def _report(args, options, result, settings, stream) -> bool:
 
 def _write_whole(path, text: str) -> str | None:
     """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, synced, renamed
-    over it (a CI step that reads the report never sees half of one). Why it failed, or None."""
+    over it (a CI step that reads the report never sees half of one). Through a link, the file it
+    names is replaced and the link kept; a pipe or a device (``/dev/stdout``, a FIFO, a shell's
+    ``>(...)``) is written into, as ``>`` would (renamed over, it would become a file of its own,
+    and as root ``/dev/stdout`` would be gone). Why it failed, or None."""
+    import stat
     import tempfile
     from pathlib import Path
 
-    target = Path(path)
+    data = text.encode("utf-8", "backslashreplace")
+    try:
+        mode = os.stat(path).st_mode  # through links
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        try:
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            return exc.strerror or exc.__class__.__name__
+        return None
+    target = Path(os.path.realpath(path))
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         return exc.strerror or exc.__class__.__name__
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8", "backslashreplace"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)

@@ -44,6 +44,7 @@ class PageExplanation:
     page: Page
     check: "PageCheck"  # extraction, pairs, attributions
     findings: list[Finding]
+    suppressed: list[Finding] = field(default_factory=list)  # what the page's directives suppressed
 
     def samples_at(self, line: int) -> list:
         """The examples and tokens whose lines (1-based) include ``line``."""
@@ -56,8 +57,8 @@ class PageExplanation:
 
 
 def explain_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageExplanation:
-    ctx, findings, _ = _check(page, settings, flows, secrets)
-    return PageExplanation(page, ctx, findings)
+    ctx, findings, suppressed = _check(page, settings, flows, secrets)
+    return PageExplanation(page, ctx, findings, suppressed)
 
 
 def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]):
@@ -106,23 +107,34 @@ def _raw_findings(page: Page, settings: Settings, flows: FlowRegistry, secrets: 
     return ctx, [finding for family in FAMILIES for finding in family.check(ctx)]
 
 
+# Findings about one value of an example (at their JSON pointer), not about the example as a whole:
+# their message says what is wrong with that value (its type, the property it lacks, the key it
+# repeats), so the message is what they are about; the rest of the example is not.
+ABOUT_A_VALUE = frozenset({"schema", "json-duplicate-key"})
+
+
 def with_subjects(ctx, findings: list[Finding]) -> list[Finding]:
     """Each finding with what it is about (``Finding.subject``), as a baseline keys it: a hash of
-    the token's text (a token's findings, and a request's, by the token it carries), else of the
-    canonical JSON of the example whose text holds it (a schema error, a duplicate key), else of
-    the text of the block a JSON fault is in, else of the lines the finding covers. Never its
-    line: text added above a finding leaves its subject as it was."""
+    the token's text (a token's findings, and a request's, by the token it carries); for a
+    finding about one value of an example (a schema error, a duplicate key), of its message (an
+    example with two defects keeps the one when the other is fixed); else of the canonical JSON
+    of the example whose text holds it (a flow-unknown or flow-ambiguous example), else of the
+    text of the block a JSON fault is in, else of the lines the finding covers. Never its line:
+    text added above a finding leaves its subject as it was."""
     from dataclasses import replace
 
     extraction, page = ctx.extraction, ctx.page
     examples: dict[int, str] = {}  # id(example) -> its subject, computed once
 
-    def about(span: Span) -> str:
+    def about(finding: Finding) -> str:
+        span = finding.span
         for token in extraction.tokens:
             if token.span.contains(span):
                 return token.text
         for example in extraction.examples:
             if example.span.contains(span):
+                if finding.rule in ABOUT_A_VALUE:
+                    return finding.message
                 if id(example) not in examples:
                     examples[id(example)] = _canonical(example.value, page.text[example.span.start:example.span.end])
                 return examples[id(example)]
@@ -137,7 +149,7 @@ def with_subjects(ctx, findings: list[Finding]) -> list[Finding]:
         first, last = page.line_of(span.start), page.line_of(max(span.start, span.end - 1))
         return "\n".join(page.lines[first:last + 1])
 
-    return [f if f.span is None else replace(f, subject=_digest(about(f.span))) for f in findings]
+    return [f if f.span is None else replace(f, subject=_digest(about(f))) for f in findings]
 
 
 def _canonical(value, text: str) -> str:

@@ -41,7 +41,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
@@ -94,17 +94,64 @@ def generator() -> str | None:
     return name if name in GENERATORS else None
 
 
-def ending(exc: BaseException, *, loading: bool = False) -> BaseException:
+def ending(exc: BaseException) -> BaseException:
     """``exc``, to end the build as its one line. Zensical wraps an extension's exception in a
-    RuntimeError of its own and prints both tracebacks (the page's as text in the message); MkDocs
-    and ProperDocs print the frames of an extension that fails to load (``loading``). All read
-    ``sys.tracebacklimit``, and at 0 print the exception's line alone. Set only in the generator's
-    own process, which this exception ends: Zensical stops after any page's exception (``serve``
-    too), MkDocs aborts on a configuration error (``mkdocs serve`` goes on after a failed rebuild,
-    printing the lines of later errors without their frames); never in another program."""
-    if generator() == "zensical" or (loading and generator() is not None):
+    RuntimeError of its own, formats the page's traceback into its message at once (then renders
+    the pages left) and prints it with its own traceback when the process ends; both read
+    ``sys.tracebacklimit``, and at 0 print the exception's line alone. So, in Zensical's process
+    only: the limit is 0 from here until this extension runs again (``_limit_as_it_was``: another
+    extension's error on a page rendered later shows its frames), and again when the process's
+    last error, Zensical's, is printed, if it is this one (``_print_ours_in_one_line``)."""
+    if generator() == "zensical":
+        _LIMIT.setdefault("before", getattr(sys, "tracebacklimit", _UNSET))
         sys.tracebacklimit = 0
+        _OURS.add(str(exc))
+        if sys.excepthook is not _print_ours_in_one_line:
+            _LIMIT["hook"] = sys.excepthook
+            sys.excepthook = _print_ours_in_one_line
     return exc.with_traceback(None)
+
+
+_UNSET = object()
+_LIMIT: dict = {}  # "before": sys.tracebacklimit before ``ending`` set it; "hook": the excepthook before ours
+_OURS: set[str] = set()  # the messages of the failures raised in this process
+
+
+def _limit_as_it_was() -> None:
+    """The process went on after a failure of ours (Zensical renders the pages left): the limit
+    back as it was, so that no other code's traceback loses its frames."""
+    before = _LIMIT.pop("before", None)
+    if before is _UNSET:
+        if hasattr(sys, "tracebacklimit"):
+            del sys.tracebacklimit
+    elif before is not None:
+        sys.tracebacklimit = before
+
+
+def _print_ours_in_one_line(kind, value, tb) -> None:
+    """The process's last error (Zensical's RuntimeError, which quotes the page's), in one line if
+    it is ours; any other as the hook before would print it."""
+    try:
+        ours = any(message in str(value) for message in _OURS)
+    except Exception:  # noqa: BLE001 - an exception whose str() fails: not ours
+        ours = False
+    if ours:
+        sys.tracebacklimit = 0
+    _LIMIT.get("hook", sys.__excepthook__)(kind, value, tb)
+
+
+def refuse(exc: BaseException) -> NoReturn:
+    """Raise ``exc``, an option the extension refuses, as one line: under Zensical by ``ending``;
+    under MkDocs and ProperDocs, whose "Failed to load extension" message lists the frames of the
+    failing extension up to the first that has no source line, from such a frame (so the list is
+    empty, and nothing of the process is changed: ``mkdocs serve`` goes on, and loads the user's
+    other extensions again at its next rebuild). In another program, with its frames."""
+    if generator() in ("mkdocs", "properdocs"):
+        exec(_RAISE_WITHOUT_SOURCE, {"exc": exc.with_traceback(None)})  # noqa: S102 - a constant
+    raise ending(exc)
+
+
+_RAISE_WITHOUT_SOURCE = compile("raise exc from None", "<oo-jwt: an option refused>", "exec")
 
 
 def _reporting() -> None:
@@ -160,13 +207,17 @@ class OoJwtExtension(Extension):
     plugin checks them: an unknown option, or a value the plugin refuses, is the same error."""
 
     def __init__(self, **kwargs: Any):
+        _limit_as_it_was()  # a generator builds the extension for each page: the first of ours to run
         self.config = markdown_extension_config()
         self._given: dict[str, Any] = {}
         try:
             super().__init__(**kwargs)  # setConfigs: each option through setConfig below
             self.values = checked(self._given, MKDOCS, ORIGIN)
         except OptionError as exc:  # "<origin>: <option>: <problem>", without the frames of the checks
-            raise ending(exc, loading=True) from None
+            refused = exc
+        else:
+            return
+        refuse(refused)
 
     def setConfig(self, key: str, value: Any) -> None:
         """Keep the value as written: Python-Markdown's own setConfig would read a list given to an
@@ -342,6 +393,7 @@ class _CheckPage(Preprocessor):
         self.stash = None  # the decoded-token panels (option panels): a PanelStash
 
     def run(self, lines: list[str]) -> list[str]:
+        _limit_as_it_was()
         try:
             return _check(self.md, self.extension, lines, self.stash)
         except BuildFailed as exc:

@@ -49,7 +49,8 @@ class Against:
     @property
     def transport(self) -> str | None:
         """The transport the file's form shows: a JS config is the browser's, a displayed
-        ``{"payload": ...}`` is a header token's."""
+        ``{"payload": ...}`` is a header token's (for a flow that has that transport: a JS file
+        may be a server's code that builds a request body)."""
         if self.read_as == "js":
             return "browser"
         return "header" if self.example.wrapped else None
@@ -115,6 +116,7 @@ def _longest_backticks(text: str) -> int:
 class Inspection:
     length: int | None  # characters of the token as read (None for a secret: not even its length is said)
     segments: int
+    pieces: int | None = 1  # the pieces of a token given broken over lines, read as one (None for a secret)
     header: Any = None
     payload: Any = None
     decoded: bool = False  # header and payload as PyJWT reads them
@@ -152,8 +154,8 @@ class Inspection:
         return {
             "version": VERSION,
             "ok": self.ok,
-            "token": {"length": self.length, "segments": self.segments, "decoded": self.decoded,
-                      "malformed": self.malformed, "opaque": self.opaque},
+            "token": {"length": self.length, "segments": self.segments, "pieces": self.pieces,
+                      "decoded": self.decoded, "malformed": self.malformed, "opaque": self.opaque},
             "header": self.header,
             "payload": self.payload,
             "flow": {"id": self.flow, "how": self.flow_how},
@@ -187,8 +189,8 @@ def inspect(
         flow = flows.get(flow_id)
         if flow is None:
             raise UsageError(f"--flow {flow_id}: no such flow (the flows: {', '.join(sorted(flows.flows))})")
-    text, bearer = _token_text(value)
-    out = Inspection(len(text), text.count(".") + 1)
+    text, bearer, pieces = _token_text(value)
+    out = Inspection(len(text), text.count(".") + 1, pieces=pieces)
     transport_how = "--transport" if transport else ""
     if transport is None and bearer:
         transport, transport_how = "header", "it was given with the Bearer scheme"
@@ -216,9 +218,11 @@ def inspect(
         out.payload = segments.payload if segments.has_payload else None
         out.malformed += list(segments.problems) or [refusal]
         secret_like = diagnosis.looks_like_secret(text, secrets)
+        if secret_like is None and pieces > 1:  # a secret with spaces in it, not a token in pieces
+            secret_like = diagnosis.looks_like_secret(value, secrets)
         if secret_like is not None:
             out.diagnoses.append(secret_like)
-            out.header = out.payload = out.length = None  # nothing of a secret is shown
+            out.header = out.payload = out.length = out.pieces = None  # nothing of a secret is shown
             out.flow, out.flow_how = (flow.id, "--flow") if flow is not None else (None, "")
             out.signature_note = "not checked: not a token"
             return out
@@ -248,8 +252,12 @@ def inspect(
                          + "; name it with --flow ID")
 
     # the transport: given, else the --against file's form, else the flow's only one
-    if transport is None and against is not None and against.transport is not None:
+    if transport is None and against is not None and against.transport is not None \
+            and (flow is None or against.transport in flow.transports):  # a Node.js body is no browser config
         transport, transport_how = against.transport, f"the form of {against.name}"
+    if transport is None and against is not None and against.example.token_holder and flow is not None \
+            and against.read_as == "json" and "body" in flow.transports:
+        transport, transport_how = "body", f"{against.name} holds the token in its \"token\" member"
     if transport is None and flow is not None and len(flow.transports) == 1:
         transport, transport_how = flow.transports[0], f"the only transport of {flow.id}"
     out.transport, out.transport_how = transport, transport_how
@@ -282,16 +290,29 @@ def inspect(
     return out
 
 
-def _token_text(value: str) -> tuple[str, bool]:
-    """The token without what surrounds it when copied from a request: whitespace, the header's
-    name, the Bearer scheme (which says it is a header token)."""
-    text = value.strip()
+_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def _token_text(value: str) -> tuple[str, bool, int]:
+    """(the token without what surrounds it when copied from a request: whitespace, the header's
+    name, the Bearer scheme; whether that scheme said it is a header token; the pieces it was
+    given in). A token broken over lines (a copy from a narrow terminal, a folded header) is read
+    as one, as ``check`` reads one on a page: pieces of base64url and dots that make three
+    segments together. Other whitespace is kept: it is what is malformed. A file's byte order
+    mark (a token saved by Notepad, then piped in) is no part of it."""
+    text = value.strip().removeprefix("\ufeff").strip()
     if text[:14].lower() == "authorization:":
         text = text[14:].strip()
-    scheme, _, rest = text.partition(" ")
-    if scheme.lower() == "bearer" and rest.strip():
-        return rest.strip(), True
-    return text, False
+    bearer = False
+    words = text.split(None, 1)
+    if len(words) == 2 and words[0].lower() == "bearer":
+        text, bearer = words[1].strip(), True
+    pieces = text.split()
+    if len(pieces) > 1 and all(_TOKEN_CHARACTERS.issuperset(piece) for piece in pieces):
+        joined = "".join(pieces)
+        if joined.count(".") == 2:
+            return joined, bearer, len(pieces)
+    return text, bearer, 1
 
 
 def _attribution(flows: FlowRegistry, text: str, decoded: Decoded | None, meant: Any, transport: str | None) -> Attribution | None:
@@ -411,6 +432,9 @@ def render_text(result: Inspection) -> str:
 
     lines: list[str] = []
     what = "a JWT" if result.decoded else "not a well-formed JWT"
+    if result.pieces is not None and result.pieces > 1:  # said, not a problem: check reads such a token as one too
+        what += (f", read as one token from {result.pieces} pieces (the whitespace between them taken out: "
+                 "a token sent with it is refused)")
     lines.append(f"token: {result.segments} segment(s): {what}")
     for problem in result.malformed:
         lines.append(f"  malformed: {visible(problem)}")

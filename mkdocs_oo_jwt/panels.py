@@ -31,7 +31,7 @@ import html
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,15 @@ NO_PANEL = "no-panel"  # the directive: <!-- oo-jwt: no-panel -->
 EXACT = "signs exactly the example above"
 VERIFIES = "verifies with the published docs secret"
 CSS_CLASS = "oo-jwt-panel"  # on every panel: the theme's CSS may style it, tests find it
+
+
+def _about_token(token: Token, span: Span) -> bool:
+    """Is a finding at ``span`` about ``token``: in it, or on the request that carries it (its
+    request line or a header: a GET path or Host the token does not sign, ``request-mismatch``)?"""
+    if token.span.contains(span):
+        return True
+    request = token.request
+    return request is not None and (request.span.contains(span) or any(h.line.contains(span) for h in request.headers))
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,9 @@ def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     if opted_out:
         return []
     try:
-        explanation = explain_page(doc, settings, flows, secrets)
+        # every rule, whatever the site disables: a panel says "exactly" or "verifies" only where
+        # no rule says otherwise (what the site or the page chose not to fail on is still said)
+        explanation = explain_page(doc, replace(settings, disable=frozenset()), flows, secrets)
     except Exception:  # noqa: BLE001 - a checker bug: the page's check reports it (internal-error)
         return []
     tokens = explanation.check.extraction.tokens
@@ -85,7 +96,7 @@ def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     for token in tokens:
         if token.where.block in skipped:
             continue
-        body = _panel_body(explanation, token, new.get(token.span))
+        body = _panel_body(explanation, token, new.get(token.span), settings.disable)
         if body is None:
             continue
         summary, content = body
@@ -97,7 +108,8 @@ def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dic
 # What a panel says
 # --------------------------------------------------------------------------------------------
 
-def _panel_body(explanation: PageExplanation, token: Token, replacement: str | None) -> tuple[str, str] | None:
+def _panel_body(explanation: PageExplanation, token: Token, replacement: str | None,
+                disabled: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """(summary text, inner HTML) of one token's panel; None for a token that gets none: an
     opaque flow's token (not a JWT), another API's credential, a placeholder left unfilled."""
     from .tokens import Malformed, decode
@@ -122,8 +134,10 @@ def _panel_body(explanation: PageExplanation, token: Token, replacement: str | N
     if replacement is not None:  # freshly signed over its example with the flow's secret
         problems, status = [], [EXACT, VERIFIES]
     else:
-        findings = [f for f in explanation.findings if f.span is not None and token.span.contains(f.span)]
-        problems = [f"{f.rule}: {f.message}" for f in findings]
+        findings = sorted((f for f in [*explanation.findings, *explanation.suppressed]
+                           if f.span is not None and _about_token(token, f.span)),
+                          key=lambda f: (f.location.line, f.location.column, f.rule))
+        problems = [f"{f.rule}: {f.message}{_accepted(f, disabled)}" for f in findings]
         if decoded is None and not problems:
             problems.append("not a JWT: it cannot be decoded")
         status = [EXACT] if example is not None else []
@@ -148,6 +162,14 @@ def _panel_body(explanation: PageExplanation, token: Token, replacement: str | N
     else:
         summary = "Decoded token" + (f": {'; '.join(status)}" if status else "")
     return summary, "\n".join(parts)
+
+
+def _accepted(finding, disabled: frozenset[str]) -> str:
+    """What the page or the site said of a finding it does not fail on (the reader is told all the same)."""
+    if finding.suppressed is not None:
+        line = finding.suppressed.line
+        return f" (ignored by the directive at line {line} of the page's source)" if line else " (ignored on this page)"
+    return " (a rule this site disables)" if finding.rule in disabled else ""
 
 
 def _details(summary: str, content: str, material: bool) -> str:
@@ -195,6 +217,7 @@ def _after(doc: Page, token: Token) -> int:
     return end
 
 
+_LIST_CONTINUATION = 4  # Python-Markdown's tab_length: what a list item's next block is indented by
 _PREFIX = re.compile(r"[ \t>]*")
 _LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,9}[.)])[ \t]+")
 _CONTAINER = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)|(?:!!!|\?\?\?\+?|===)[ \t]")  # list item, admonition, tab
@@ -209,8 +232,8 @@ def _indent(doc: Page, first: int) -> str:
     line = doc.lines[first]
     prefix = _PREFIX.match(line).group()
     marker = _LIST_MARKER.match(line, len(prefix))
-    if marker:
-        return prefix + " " * (marker.end() - marker.start())
+    if marker:  # Python-Markdown (MkDocs, Zensical) continues an item at 4 columns whatever its marker's
+        return prefix + " " * max(_LIST_CONTINUATION, marker.end() - marker.start())
     width = _width(prefix)
     if line[len(prefix):].startswith(("```", "~~~")) or not width:
         return prefix  # a fence, or a block at the start of its line: its prefix is its container's

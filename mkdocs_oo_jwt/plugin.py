@@ -472,12 +472,14 @@ def _leave_extension(config: MkDocsConfig) -> None:
     """One check, one report: a site that lists both the plugin and the Python-Markdown extension
     (``markdown_extensions: - mkdocs_oo_jwt.extension``, so that Zensical checks it too) is checked
     by the plugin alone under MkDocs and ProperDocs, which knows each page's file and the end of the
-    build; the extension's entry is taken out of this build's Markdown."""
+    build; the extension's entry is taken out of this build's Markdown: out of the list itself,
+    which a plugin whose on_config ran before may keep (mkdocstrings' handlers render docstrings
+    with it), so that no Markdown of the build runs the extension."""
     extensions = config["markdown_extensions"] or []
     ours = [e for e in extensions if (e if isinstance(e, str) else type(e).__module__).split(":")[0] == EXTENSION]
     if not ours:
         return
-    config["markdown_extensions"] = [e for e in extensions if not any(e is o for o in ours)]
+    extensions[:] = [e for e in extensions if not any(e is o for o in ours)]
     mdx_configs = config["mdx_configs"] or {}
     for name in [n for n in mdx_configs if str(n).split(":")[0] == EXTENSION]:
         del mdx_configs[name]

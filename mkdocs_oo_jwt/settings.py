@@ -236,11 +236,6 @@ def _env_tag(loader, node) -> FromEnv:
     """MkDocs' ``!ENV`` (yaml_env_tag), remembering the variable names and the default."""
     import yaml
 
-    try:
-        from yaml_env_tag import construct_env_tag  # what MkDocs, ProperDocs (and Zensical's copy) run
-    except ImportError:  # neither MkDocs nor ProperDocs installed (a Zensical site)
-        construct_env_tag = _construct_env_tag
-
     names: tuple[str, ...] = ()
     default = None
     if isinstance(node, yaml.ScalarNode):
@@ -251,26 +246,21 @@ def _env_tag(loader, node) -> FromEnv:
             default = loader.construct_object(items[-1])
             items = items[:-1]
         names = tuple(str(loader.construct_scalar(item)) for item in items)
-    return FromEnv(names, construct_env_tag(loader, node), default)
-
-
-def _construct_env_tag(loader, node) -> Any:
-    """yaml_env_tag's ``!ENV``, for an install without it: the first variable set, read as YAML
-    reads a plain scalar ("007" is 7); else the list's last item (its default), else None."""
-    import yaml
-
-    default = None
-    if isinstance(node, yaml.ScalarNode):
-        names = [loader.construct_scalar(node)]
-    elif isinstance(node, yaml.SequenceNode):
-        items = node.value
-        if len(items) > 1:
-            default = loader.construct_object(items[-1])
-            items = items[:-1]
-        names = [loader.construct_scalar(item) for item in items]
     else:
         raise yaml.constructor.ConstructorError(None, None, f"expected a scalar or sequence node, but found {node.id}",
                                                 node.start_mark)
+    try:
+        from yaml_env_tag import construct_env_tag  # what MkDocs, ProperDocs (and Zensical's copy) run
+    except ImportError:  # neither MkDocs nor ProperDocs installed (a Zensical site): the same reading
+        return FromEnv(names, _from_environment(loader, names, default), default)
+    return FromEnv(names, construct_env_tag(loader, node), default)
+
+
+def _from_environment(loader, names: tuple[str, ...], default: Any) -> Any:
+    """yaml_env_tag's value of ``!ENV``: the first variable set, read as YAML reads a plain scalar
+    ("007" is 7); else the list's default (its last item), else None."""
+    import yaml
+
     for name in names:
         if name in os.environ:
             value = os.environ[name]
@@ -373,19 +363,13 @@ OPTIONS: tuple[Option, ...] = (
         ("statistics", "after the report, how many findings of each rule (most first); on stderr when the report "
          "is not text", _flag, False, None),
         ("output_file", "write the report to FILE (whole or not at all) instead of stdout; the summary line still "
-         "goes to stdout", lambda v: _path_text(v), None, "FILE"),
+         "goes to stdout", _file_name, None, "FILE"),
         ("quiet", "only the findings: no notes and no summary line", _flag, False, None),
         ("add_ignore", "before checking, put an ignore directive above each block with an error or a warning "
          "(only those lines are added; a second run adds none)", _flag, False, None),
     )),
 )
 OPTION = {option.name: option for option in OPTIONS}
-
-
-def _path_text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("expected a file name")
-    return value
 
 
 REPORT_OPTIONS = ("statistics", "output_file", "quiet", "add_ignore")
@@ -442,8 +426,8 @@ def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any
         option = OPTION.get(name)
         if option is None or where not in option.where:
             raise OptionError(origin, str(key), unknown_option(key, where))
-        if isinstance(value, FromEnv) and name != "secrets":
-            value = value.value  # what a build reads
+        if name != "secrets":
+            value = _as_built(value)
         if value is None:
             continue
         try:
@@ -451,6 +435,18 @@ def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any
         except Invalid as exc:
             raise OptionError(origin, str(key), str(exc)) from None
     return out
+
+
+def _as_built(value: Any) -> Any:
+    """A value as a build reads it: each ``!ENV`` in it (the whole value, a list's item, a table's
+    value) the value of its variable. ``secrets`` keeps its tags: they say which variables to read."""
+    if isinstance(value, FromEnv):
+        return value.value
+    if isinstance(value, list):
+        return [_as_built(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _as_built(item) for key, item in value.items()}
+    return value
 
 
 def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: Mapping[str, str] | None = None) -> Settings:
@@ -660,10 +656,12 @@ def load_pyproject(path: Path) -> Settings:
         raise ConfigError(f"{path}: nested too deeply to read") from None
     project = data.get("project")
     if path.name == "zensical.toml" or (isinstance(project, dict) and "markdown_extensions" in project):
-        section = extension_entry(project.get("markdown_extensions") if isinstance(project, dict) else None)
+        # as Zensical reads it: the [project] table, or the whole file when it has none
+        table, where = (project, "project.") if "project" in data else (data, "")
+        section = extension_entry(table.get("markdown_extensions") if isinstance(table, dict) else None)
         if section is None:
             raise ConfigError(f'{path}: no [project.markdown_extensions."{EXTENSION}"] table')
-        origin = f'{path} [project.markdown_extensions."{EXTENSION}"]'
+        origin = f'{path} [{where}markdown_extensions."{EXTENSION}"]'
         return settings_from(checked(section if isinstance(section, dict) else {}, MKDOCS, origin), path.parent, origin)
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
@@ -794,7 +792,7 @@ def plugin_section(data: dict, path: Path) -> dict:
     if not isinstance(section, dict):
         raise ConfigError(f"{path} plugins.oo-jwt: expected a table of options")
     section = dict(section)
-    enabled = section.pop("enabled", True)
+    enabled = _as_built(section.pop("enabled", True))  # MkDocs' own example: enabled: !ENV [CI, false]
     if not isinstance(enabled, bool):
         raise ConfigError(f"{path} plugins.oo-jwt: enabled: expected true or false")
     return section

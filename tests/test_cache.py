@@ -437,3 +437,85 @@ Request:
     assert cold() and findings() == cold()  # the command's schema, now that the page says where it is
     (docs / "misc" / "page.md").write_text(page, encoding="utf-8")  # and a copy back where it was
     assert findings() == cold()
+
+
+# ------------------------------------------------------------------ the checker forked before the settings
+
+
+def _cli_check(tree: Path, *argv: str) -> int:
+    try:
+        return main(["check", "--format", "json", "--cache-dir", str(tree / ".oo-jwt-cache"), *argv,
+                     str(tree / "docs")])
+    except SystemExit as exc:  # argparse
+        return exc.code if isinstance(exc.code, int) else 2
+
+
+def test_a_warm_check_adopts_the_checker_forked_before_its_settings(tree, monkeypatch, capsys):
+    """`oo-jwt check` with a cache file to load forks its standby checker before it reads its
+    arguments and settings; the run sends it the settings (here pyproject's `disable`), and it reads
+    the secret from the environment itself: a page it checks gets the findings a cold run gives."""
+    import mkdocs_oo_jwt.engine as engine
+
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
+    (tree / "pyproject.toml").write_text('[tool.oo-jwt]\ndisable = ["token-unpaired"]\n')
+    assert _cli_check(tree) == 1  # the mismatch; the cache written
+    capsys.readouterr()
+    # now signed with another secret over the right url: its signature is wrong for this run's secret
+    write_page(tree, secret="another-servers-secret-0123456789abcdef")
+    (tree / "docs" / "lone.md").write_text("# Conversion\n\nSample token: " + jwt.encode(
+        {"c": "info", "key": "k"}, SECRET, algorithm="HS256") + "\n", encoding="utf-8")
+    main_pid, where = os.getpid(), tree / "checked-in"
+    check_page = engine.check_page
+
+    def marked(*args, **kwargs):
+        (where.parent / f"{where.name}-{'main' if os.getpid() == main_pid else 'child'}").touch()
+        return check_page(*args, **kwargs)
+
+    from mkdocs_oo_jwt.run import pipeline
+
+    adopted = []
+    adopt = pipeline._Standby.adopt
+
+    def adopting(standby, settings):
+        adopted.append(settings.disable)
+        return adopt(standby, settings)
+
+    monkeypatch.setattr(engine, "check_page", marked)
+    monkeypatch.setattr(pipeline._Standby, "adopt", adopting)
+    assert _cli_check(tree) == 1
+    warm = json.loads(capsys.readouterr().out)["findings"]
+    assert adopted == [frozenset({"token-unpaired"})]  # the early checker was given the settings
+    assert (tree / "checked-in-child").exists() and not (tree / "checked-in-main").exists()
+    assert _no_child_left()
+    monkeypatch.undo()
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("OO_JWT_SECRET", SECRET)
+    assert _cli_check(tree, "--no-cache") == 1
+    cold = json.loads(capsys.readouterr().out)["findings"]
+    assert warm == cold
+    assert "token-signature" in {f["rule"] for f in warm} and "token-unpaired" not in {f["rule"] for f in warm}
+
+
+def test_a_run_given_an_environment_of_its_own_does_not_adopt_the_early_checker(tree, monkeypatch):
+    """The early checker reads the secrets from the environment it inherited; a run whose secrets
+    come from another (check_paths' environ) checks with its own, in a checker of its own."""
+    from mkdocs_oo_jwt.run import pipeline
+
+    cache = tree / ".oo-jwt-cache"
+    _warm(tree, cache)
+    write_page(tree)  # signed with SECRET, the url now right
+    monkeypatch.setenv("OO_JWT_SECRET", "not-the-runs-secret-0123456789abcdef")
+    pipeline.standby_early()
+    assert _warm(tree, cache) == []  # with environ's SECRET: the signature verifies
+    assert _no_child_left()
+
+
+def test_a_usage_error_ends_the_early_checker(tree, monkeypatch):
+    monkeypatch.chdir(tree)
+    cache = tree / ".oo-jwt-cache"
+    _warm(tree, cache)
+    assert _cli_check(tree, "--fail-on", "nonsense") == 2
+    (tree / "pyproject.toml").write_text('[tool.oo-jwt]\nfail_on = "nonsense"\n')
+    assert _cli_check(tree) == 2
+    assert _no_child_left()

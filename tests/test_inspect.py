@@ -48,6 +48,8 @@ def build_token(spec: dict) -> str:
         token = token[:-11]
     elif mangle == "newline-at-60":
         token = token[:60] + "\n" + token[60:]
+    elif mangle == "newline-at-60-lost-signature":  # a copy from a narrow terminal that lost its last line
+        token = token[:60] + "\n" + token[60:].rsplit(".", 1)[0]
     return token
 
 
@@ -100,6 +102,7 @@ def test_the_goldens_say_what_an_integrator_must_see(env, run):
     assert "the signature is 24 bytes, HS256's is 32" in golden["malformed-signature-cut-short"]
     assert "2 dot-separated segment(s), expected 3" in golden["malformed-signature-lost"]
     assert "whitespace (a token broken over lines?)" in golden["malformed-broken-over-lines"]
+    assert "a JWT, read as one token from 2 pieces" in golden["broken-over-lines-read-as-one"]
     assert "the header is not JSON (Expecting property name enclosed in double quotes" in golden["malformed-header-not-json"]
     for name, text in golden.items():
         case = json.loads((HERE / f"{name}.case.json").read_text(encoding="utf-8"))

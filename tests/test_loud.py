@@ -328,7 +328,7 @@ def test_the_advice_carries_the_variables_the_plugin_reads_its_secrets_from(tmp_
     assert SECRET not in result.stderr + result.stdout
     (site / "zensical.toml").write_text('[project]\nsite_name = "Loud"\n', encoding="utf-8")
     [line] = _warnings(_check_config(site, DOCS_KEY=SECRET, DOCS_OUT=SECRET).stderr)
-    assert 'secret_env = {"inbox": ["DOCS_KEY"], "outbox": ["DOCS_OUT"]}' in line, line
+    assert 'secret_env = { inbox = ["DOCS_KEY"], outbox = ["DOCS_OUT"] }' in line, line  # a TOML inline table
 
 
 def test_a_notice_fails_no_front_end_even_at_fail_on_warning(counted_site, tmp_path):

@@ -22,19 +22,30 @@ SECRET = "a-secret-from-the-environment-0123456789"
 
 
 def _toml(value) -> str:
-    return json.dumps(value)  # JSON scalars, lists and inline tables of strings are TOML too
+    """A TOML value: strings, numbers, booleans, arrays and inline tables (None has no TOML form)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    assert value is not None
+    return json.dumps(value)  # a JSON string, number, true or false is the same TOML
+
+
+def _toml_table(header: str, options: dict) -> str:
+    return "\n".join([header, *(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in options.items())]) + "\n"
+
+
+def _has_none(value) -> bool:
+    if isinstance(value, dict):
+        return any(_has_none(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_none(v) for v in value)
+    return value is None
 
 
 def via_pyproject(folder: Path, options: dict):
-    lines = ["[tool.oo-jwt]"]
-    for key, value in options.items():
-        if isinstance(value, dict):
-            inner = ", ".join(f"{k} = {_toml(v)}" for k, v in value.items())
-            lines.append(f"{key} = {{ {inner} }}")
-        else:
-            lines.append(f"{key} = {_toml(value)}")
     path = folder / "pyproject.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(_toml_table("[tool.oo-jwt]", options), encoding="utf-8")
     return _outcome(lambda: load_pyproject(path))
 
 
@@ -107,6 +118,64 @@ def via_extension(folder: Path, options: dict, inherit: bool = False):
     return _outcome(lambda: makeExtension(**section).settings(folder))
 
 
+ZENSICAL_TABLE = '[project.markdown_extensions."mkdocs_oo_jwt.extension"]'
+
+
+def write_zensical_toml(folder: Path, options: dict, header: str = ZENSICAL_TABLE) -> Path:
+    (folder / "docs").mkdir(exist_ok=True)
+    site = "[project]\nsite_name = \"t\"\n" if header.startswith("[project.") else "site_name = \"t\"\n"
+    (folder / "zensical.toml").write_text(site + _toml_table(header, options), encoding="utf-8")
+    return folder / "zensical.toml"
+
+
+def via_command_zensical_toml(folder: Path, options: dict, header: str = ZENSICAL_TABLE):
+    """`oo-jwt check --config zensical.toml`: the extension's table of a Zensical site."""
+    if _has_none(options):
+        return None  # TOML has no null
+    path = write_zensical_toml(folder, options, header)
+    return _outcome(lambda: load_pyproject(path))
+
+
+def _zensical_config():
+    try:
+        from zensical import config
+    except ImportError:
+        return None
+    return config
+
+
+def via_zensical(folder: Path, options: dict, file: str = "zensical.toml", header: str = ZENSICAL_TABLE):
+    """What `zensical build` does with the extension's entry: its own reader of zensical.toml (or of
+    mkdocs.yml: its !ENV, its INHERIT), then Python-Markdown's ``makeExtension(**options)``; paths
+    from the config file's folder. None where Zensical is not installed (see the test below)."""
+    config = _zensical_config()
+    if config is None or (file == "zensical.toml" and _has_none(options)):
+        return None
+    if file == "zensical.toml":
+        path = write_zensical_toml(folder, options, header)
+    else:  # the extension's entry in mkdocs.yml, as via_extension writes it
+        via_extension(folder, options, inherit=file == "INHERIT")
+        path = folder / "ext.yml"
+
+    from mkdocs_oo_jwt.extension import makeExtension
+
+    def load():
+        try:
+            read = config.parse_zensical_config(str(path)) if path.suffix == ".toml" else config.parse_mkdocs_config(str(path))
+        except config.ConfigurationError as exc:  # Zensical refuses the file itself
+            raise ConfigError(f"zensical: {exc}") from None
+        return makeExtension(**read["mdx_configs"]["mkdocs_oo_jwt.extension"]).settings(folder)
+
+    return _outcome(load)
+
+
+def test_zensical_is_installed_for_its_front_ends():
+    """The table below runs Zensical's own readers of zensical.toml and mkdocs.yml where Zensical is
+    installed (the test extra installs it); where it is not, those front ends are left out, said here."""
+    if _zensical_config() is None:
+        pytest.skip("zensical is not installed: its front ends are left out of the option table")
+
+
 def via_command_line(options: dict):
     flags = {o.name: o for o in OPTIONS if CLI in o.where}
     if any(name not in flags for name in options):
@@ -131,7 +200,23 @@ def comparable(outcome, root: Path):
     return outcome
 
 
-# (input, where it may be written: the front ends that must accept it alike)
+# Every front end of a place: the same input gives the same outcome in each. The places' own
+# files: pyproject.toml's [tool.oo-jwt]; a site's configuration (mkdocs.yml's plugin or extension
+# entry, zensical.toml's extension table), read by the command, by MkDocs for the plugin and the
+# extension, and by Zensical for the extension.
+FRONT_ENDS = {
+    PYPROJECT: {"pyproject": via_pyproject},
+    MKDOCS: {
+        "check --config mkdocs.yml": via_command_mkdocs,
+        "plugin": via_plugin,
+        "extension (MkDocs)": via_extension,
+        "check --config zensical.toml": via_command_zensical_toml,
+        "extension (Zensical, zensical.toml)": via_zensical,
+        "extension (Zensical, mkdocs.yml)": lambda folder, options: via_zensical(folder, options, "mkdocs.yml"),
+    },
+}
+
+# (input, the places it is written in: every front end of each)
 TABLE = [
     ({"fail_on": "warning"}, (PYPROJECT, MKDOCS, CLI)),
     ({"version": "7.1", "disable": ["token-weak-secret"], "keep_claims": True}, (PYPROJECT, MKDOCS)),
@@ -156,45 +241,79 @@ TABLE = [
     ({"mode": "regenerate"}, (PYPROJECT, MKDOCS)),
     ({"exclude": ["drafts/"]}, (PYPROJECT, MKDOCS)),
     ({"now": 0}, (PYPROJECT, MKDOCS)),
+    ({"statistics": True}, (PYPROJECT, MKDOCS, CLI)),
+    ({"output_file": "report.json"}, (PYPROJECT, MKDOCS, CLI)),
+    # panels: a build's rendering (mkdocs.yml, zensical.toml); the command renders no page
+    ({"panels": True}, (PYPROJECT, MKDOCS)),
+    ({"panels": "yes"}, (PYPROJECT, MKDOCS)),
+    ({"panel": True}, (PYPROJECT, MKDOCS)),
+    # baseline: everywhere, relative to the config file (on the command line, to the current folder)
+    ({"baseline": ".oo-jwt-baseline.json"}, (PYPROJECT, MKDOCS, CLI)),
+    ({"baseline": 3}, (PYPROJECT, MKDOCS, CLI)),
+    ({"baseline": ""}, (PYPROJECT, MKDOCS, CLI)),
+    ({"baseline": [".oo-jwt-baseline.json"]}, (PYPROJECT, MKDOCS)),
+    ({"baselines": "b.json"}, (PYPROJECT, MKDOCS)),
+    # overrides: a list of tables (pyproject's [[tool.oo-jwt.overrides]], a list in mkdocs.yml)
+    ({"overrides": [{"paths": ["drafts/"], "fail_on": "never"},
+                    {"paths": "old/**", "version": "7.1", "disable": "token-unpaired"}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["drafts/"], "fail_onn": "never"}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["drafts/"], "mode": "regenerate"}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"fail_on": "never"}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": []}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["x"], "version": 7.1}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["x"], "disable": ["no-such-rule"]}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["x"], "fail_on": "sometimes"}]}, (PYPROJECT, MKDOCS)),
+    ({"overrides": {"paths": ["x"]}}, (PYPROJECT, MKDOCS)),
+    ({"overrides": "drafts/"}, (PYPROJECT, MKDOCS)),
+    ({"overrides": [{"paths": ["x"]}]}, (PYPROJECT, MKDOCS, CLI)),  # not a flag: said as such
 ]
+
+
+def _one_place(options: dict, place: str) -> list[str]:
+    """The options given that are options, but not of ``place``."""
+    return [o.name for o in OPTIONS if o.name in options and place not in o.where]
 
 
 @pytest.mark.parametrize("options, where", TABLE, ids=[json.dumps(o) for o, _ in TABLE])
 def test_the_same_input_gives_the_same_settings_or_error_everywhere(options, where, tmp_path):
-    results = {}
-    if PYPROJECT in where:
-        results["pyproject"] = via_pyproject(tmp_path, options)
-    if MKDOCS in where:
-        results["check --config mkdocs.yml"] = via_command_mkdocs(tmp_path, options)
-        results["plugin"] = via_plugin(tmp_path, options)
-        results["extension"] = via_extension(tmp_path, options)
+    by_place = {}
+    for place in (PYPROJECT, MKDOCS):
+        if place not in where:
+            continue
+        outcomes = {name: front(tmp_path, options) for name, front in FRONT_ENDS[place].items()}
+        outcomes = {name: comparable(outcome, tmp_path) for name, outcome in outcomes.items() if outcome is not None}
+        for name, outcome in outcomes.items():
+            assert outcome[0] in ("settings", "error"), (name, outcome)
+            if outcome[0] == "error":
+                assert "\n" not in outcome[1] and "Traceback" not in outcome[1], (name, outcome)
+        # every front end of a place: the same settings, or the same problem with the same option
+        first = next(iter(outcomes.values()))
+        assert all(v == first for v in outcomes.values()), (
+            "front ends disagree:\n" + "\n".join(f"{k}: {v}" for k, v in outcomes.items()))
+        refused = _one_place(options, place)
+        if refused:  # an option of another place: the same words in every front end of this one
+            assert first[0] == "error" and first[1].startswith(f"{refused[0]}: not an option in {place} (it is one in "), first
+        by_place[place] = first
+    if len(by_place) == 2 and not _one_place(options, PYPROJECT) and not _one_place(options, MKDOCS):
+        assert by_place[PYPROJECT] == by_place[MKDOCS], by_place
     if CLI in where:
         cli = via_command_line(options)
-        if cli is not None:
-            results["command line"] = cli
-    for name, outcome in results.items():
-        assert outcome[0] in ("settings", "error")
-        if outcome[0] == "error":
-            assert "\n" not in outcome[1] and "Traceback" not in outcome[1], (name, outcome)
-    files = {k: comparable(v, tmp_path) for k, v in results.items() if k != "command line"}
-    # every file front end: same settings, or the same problem with the same option
-    kinds = {k: v[0] for k, v in files.items()}
-    allowed = {k: v for k, v in files.items()}
-    if len({o for o, _ in allowed.values()}) > 1:
-        # an option of one place only: an error where it is not one, settings where it is
-        only = [o for o in OPTIONS if o.name in options and (PYPROJECT in o.where) != (MKDOCS in o.where)]
-        assert only, f"front ends disagree: {kinds}"
-        return
-    values = list(allowed.values())
-    assert all(v == values[0] for v in values), "front ends disagree:\n" + "\n".join(f"{k}: {v}" for k, v in allowed.items())
-    if "command line" in results:
-        cli_kind, cli_value = results["command line"]
-        assert cli_kind == values[0][0]
-        if cli_kind == "error":  # the same problem, under the flag's name
-            assert cli_value.split(": ", 1)[1] == values[0][1].split(": ", 1)[1]
-        else:
-            for field in ("fail_on", "version", "disable"):
-                assert getattr(cli_value, field) == getattr(values[0][1], field)
+        refused = _one_place(options, CLI)
+        if refused:  # not a flag of the command
+            assert cli is None, cli
+            return
+        cli_kind, cli_value = cli
+        files = [o for place, o in by_place.items() if not _one_place(options, place)]
+        for kind, value in files:
+            assert cli_kind == kind, (cli, kind, value)
+            if cli_kind == "error":  # the same problem, under the flag's name
+                assert cli_value.split(": ", 1)[1] == value.split(": ", 1)[1]
+            else:
+                for field in ("fail_on", "version", "disable"):
+                    assert getattr(cli_value, field) == getattr(value, field)
+                assert (cli_value.baseline is None) == (value.baseline is None)
+                if value.baseline is not None:  # the file's folder; the current folder on the command line
+                    assert value.baseline == tmp_path / cli_value.baseline
 
 
 def test_options_of_one_place_say_where_they_belong(tmp_path):
@@ -231,6 +350,116 @@ def test_env_tags_and_inherit_read_as_a_build_reads_them(inherit, tmp_path, monk
     assert kind == "settings" and extension.fail_on == "warning"
     assert {r: s.reveal() for r, s in secrets_from_env(extension).items()} == {"inbox": "007"}
     assert "007" not in repr(extension)
+
+
+@pytest.mark.parametrize("inherit", [False, True], ids=["mkdocs.yml", "INHERIT"])
+def test_panels_baseline_and_overrides_through_env_tags_and_inherit(inherit, tmp_path, monkeypatch):
+    """The options of this session read as a build reads them, in every front end of mkdocs.yml:
+    ``!ENV`` (a variable set, one unset with its default) and a parent file's (``INHERIT:``)."""
+    from mkdocs.utils.yaml import yaml_load
+
+    from mkdocs_oo_jwt.extension import makeExtension
+    from mkdocs_oo_jwt.plugin import OoJwtPlugin
+    from mkdocs_oo_jwt.settings import Override
+
+    monkeypatch.setenv("DOCS_BASELINE", "ci/baseline.json")
+    monkeypatch.setenv("DOCS_PANELS", "true")
+    monkeypatch.delenv("NOT_SET", raising=False)
+    options = {"baseline": "!ENV [DOCS_BASELINE, null]", "panels": "!ENV [DOCS_PANELS, false]",
+               "fail_on": "!ENV [NOT_SET, warning]",
+               "overrides": [{"paths": ["drafts/"], "fail_on": "never", "disable": ["token-unpaired"]}]}
+    outcomes = {
+        "check --config mkdocs.yml": via_command_mkdocs(tmp_path, options, inherit),
+        "plugin": via_plugin(tmp_path, options, inherit),
+        "extension (MkDocs)": via_extension(tmp_path, options, inherit),
+        "extension (Zensical)": via_zensical(tmp_path, options, "INHERIT" if inherit else "mkdocs.yml"),
+    }
+    outcomes = {k: v for k, v in outcomes.items() if v is not None}
+    assert all(kind == "settings" for kind, _ in outcomes.values()), outcomes
+    for name, (_, settings) in outcomes.items():
+        assert settings.baseline == tmp_path / "ci" / "baseline.json", name
+        assert settings.fail_on == "warning", name
+        assert settings.overrides == (Override(("drafts/",), None, ("token-unpaired",), "never"),), name
+    # panels is no part of the settings (the command renders no page): the plugin's and the extension's own
+    path = write_mkdocs_yml(tmp_path, options, inherit)
+    plugin = OoJwtPlugin()
+    with open(path, "rb") as fd:
+        section = next(item["oo-jwt"] for item in yaml_load(fd)["plugins"] if isinstance(item, dict))
+    assert plugin.load_config(dict(section), str(path))[0] == []
+    assert plugin.config["panels"] is True
+    with open(path, "rb") as fd:
+        assert makeExtension(**next(item["oo-jwt"] for item in yaml_load(fd)["plugins"])).values["panels"] is True
+    monkeypatch.delenv("DOCS_PANELS")
+    assert via_command_mkdocs(tmp_path, options, inherit)[0] == "settings"
+    with open(path, "rb") as fd:
+        assert makeExtension(**next(item["oo-jwt"] for item in yaml_load(fd)["plugins"])).values["panels"] is False
+
+
+NESTED_ENV = """site_name: t
+plugins:
+  - oo-jwt:
+      disable: [token-weak-secret, !ENV [DOCS_RULE, token-unpaired]]
+      secret_env:
+        inbox: [!ENV [DOCS_INBOX_NAME, null], OO_JWT_SECRET]
+      overrides:
+        - paths: [drafts/, !ENV [DOCS_DRAFTS, old/]]
+          fail_on: !ENV [DOCS_DRAFTS_FAIL_ON, error]
+"""
+
+
+def test_an_env_tag_inside_a_list_or_a_table_reads_as_a_build_reads_it(tmp_path, monkeypatch):
+    """``!ENV`` where MkDocs reads it in a build: also as a list's item and as a value in one of the
+    ``overrides`` tables, not only as an option's whole value."""
+    from mkdocs.utils.yaml import yaml_load
+
+    from mkdocs_oo_jwt.settings import Override
+
+    monkeypatch.setenv("DOCS_DRAFTS_FAIL_ON", "never")
+    monkeypatch.setenv("DOCS_INBOX_NAME", "MY_INBOX_SECRET")
+    monkeypatch.delenv("DOCS_RULE", raising=False)
+    monkeypatch.delenv("DOCS_DRAFTS", raising=False)
+    (tmp_path / "docs").mkdir()
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(NESTED_ENV, encoding="utf-8")
+    with open(path, "rb") as fd:
+        section = yaml_load(fd)["plugins"][0]["oo-jwt"]
+    from mkdocs_oo_jwt.extension import makeExtension
+    from mkdocs_oo_jwt.plugin import OoJwtPlugin
+
+    plugin = OoJwtPlugin()
+    errors, _ = plugin.load_config(dict(section), str(path))
+    outcomes = {
+        "check --config mkdocs.yml": _outcome(lambda: load_mkdocs_yml(path)),
+        "plugin": ("error", str(errors)) if errors else ("settings", plugin._settings),
+        "extension (MkDocs)": _outcome(lambda: makeExtension(**section).settings(tmp_path)),
+    }
+    config = _zensical_config()
+    if config is not None:  # the same options as the extension's entry, read by Zensical
+        ext = tmp_path / "ext.yml"
+        ext.write_text(NESTED_ENV.replace("plugins:\n  - oo-jwt:", "markdown_extensions:\n  - mkdocs_oo_jwt.extension:"),
+                       encoding="utf-8")
+        outcomes["extension (Zensical)"] = _outcome(lambda: makeExtension(
+            **config.parse_mkdocs_config(str(ext))["mdx_configs"]["mkdocs_oo_jwt.extension"]).settings(tmp_path))
+    for name, (kind, settings) in outcomes.items():
+        assert kind == "settings", (name, settings)
+        assert settings.disable == {"token-weak-secret", "token-unpaired"}, name
+        assert settings.secret_env["inbox"] == ("MY_INBOX_SECRET", "OO_JWT_SECRET"), name
+        assert settings.overrides == (Override(("drafts/", "old/"), None, (), "never"),), name
+
+
+@pytest.mark.parametrize("header", [ZENSICAL_TABLE, '[markdown_extensions."mkdocs_oo_jwt.extension"]'],
+                         ids=["[project]", "top level"])
+def test_zensical_toml_reads_as_zensical_reads_it(header, tmp_path):
+    """Zensical reads its options from [project], or from the whole file when it has no [project]
+    table: `oo-jwt check --config zensical.toml` reads the same table in both."""
+    options = {"fail_on": "warning", "overrides": [{"paths": ["drafts/"], "fail_on": "never"}]}
+    command = via_command_zensical_toml(tmp_path, options, header)
+    assert command[0] == "settings", command
+    assert command[1].fail_on == "warning" and command[1].overrides[0].paths == ("drafts/",)
+    zensical = via_zensical(tmp_path, options, header=header)
+    if zensical is None:
+        pytest.skip("zensical is not installed: compared with the command's reading only where it is")
+    assert comparable(zensical, tmp_path) == comparable(command, tmp_path)
 
 
 @pytest.mark.parametrize("secret", ["a-literal-secret-in-the-file-0123", "!ENV [DOCS_SECRET, default-in-the-file]"],
@@ -291,3 +520,26 @@ def test_the_plugin_config_and_the_markdown_extension_config_are_derived_from_th
     assert list(markdown_extension_config()) == mkdocs_options
     assert markdown_extension_config()["fail_on"][0] == "error"
     assert list(OoJwtExtension().config) == mkdocs_options
+
+
+@pytest.mark.parametrize("ci", ["true", None], ids=["CI=true", "CI unset"])
+def test_enabled_by_an_env_tag_as_mkdocs_documents_it(ci, tmp_path, monkeypatch):
+    """``enabled: !ENV [CI, false]`` (MkDocs' own example for a plugin that runs in CI only) is
+    MkDocs' option, read as a build reads it: no configuration error in the plugin or the command."""
+    from mkdocs.utils.yaml import yaml_load
+
+    from mkdocs_oo_jwt.plugin import OoJwtPlugin
+
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    path = write_mkdocs_yml(tmp_path, {"enabled": "!ENV [CI, false]", "fail_on": "warning"})
+    command = _outcome(lambda: load_mkdocs_yml(path))
+    assert command[0] == "settings" and command[1].fail_on == "warning", command
+    with open(path, "rb") as fd:
+        section = yaml_load(fd)["plugins"][0]["oo-jwt"]
+    section.pop("enabled")  # MkDocs' own option: it loads the plugin or not, and keeps the option
+    plugin = OoJwtPlugin()
+    assert plugin.load_config(dict(section), str(path))[0] == []
+    assert plugin._settings == command[1]

@@ -108,6 +108,7 @@ def test_the_reason_is_kept_and_survives_the_cache(env, run):
 
 @pytest.mark.parametrize(("directive", "says"), [
     ("<!-- oo-jwt ignore -->", "the colon is missing"),
+    ("<!-- oo-jwt-ignore -->", "the colon is missing"),
     ("<!-- oo-jwt: ignroe -->", "did you mean 'ignore'"),
     ("<!-- oo-jwt: Ignore -->", "lower case"),
     ("<!-- oo-jwt: ignore rule=token-sig -->", "did you mean 'token-signature'"),
@@ -134,11 +135,13 @@ def test_a_mistyped_directive_is_an_error_and_is_not_applied(env, run, directive
 
 
 def test_other_comments_are_not_ours(env, run):
+    """A name that only starts with oo-jwt (the pre-commit hook oo-jwt-fix, a cache folder) is
+    another word: not a directive, so not a misspelt one either."""
     page = env / "page.md"
-    page.write_text("# Callback\n\n<!-- TODO: ignore this -->\n<!-- oo-jwt-like tools: none -->\n\n" + callback(4))
+    page.write_text("# Callback\n\n<!-- TODO: ignore this -->\n<!-- oo-jwt-like tools: none -->\n"
+                    "<!-- oo-jwt-fix hook runs here -->\n<!-- oo_jwt_cache is ignored -->\n\n" + callback(4))
     rc, report = check_json(run, str(page))
-    assert [f["rule"] for f in report["findings"]] == ["directive-invalid"]  # only the oo-jwt one
-    assert report["findings"][0]["line"] == 4
+    assert (rc, report["findings"]) == (0, [])
 
 
 def test_a_mistyped_enable_under_a_disable_cannot_hide_itself(env, run):

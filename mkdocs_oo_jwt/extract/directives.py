@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from ..catalog import RULES
 
 _COMMENT = re.compile(r"<!--(?P<body>.*?)-->", re.S)
-_OURS = re.compile(r"\s*(?P<name>oo[-_]jwt)(?![A-Za-z0-9])(?P<colon>\s*:)?")
+# "oo-jwt" as a word of its own, or joined to a directive's word by "-" (``oo-jwt-ignore``: meant
+# for us, misspelt); another name that starts so (``oo-jwt-fix``, the pre-commit hook) is not ours
+_OURS = re.compile(r"\s*(?P<name>oo[-_]jwt)(?![A-Za-z0-9_])(?!-(?!(?:ignore|disable|enable|flow|no-panel)\b))"
+                   r"(?P<colon>\s*:)?")
 # a word, or key=value with the value bare or quoted ("..." or '...'); an unclosed quote is a word
 _WORD = re.compile(r"""\s*(?:(?P<key>[A-Za-z_][\w-]*)\s*=\s*(?P<value>"[^"]*"|'[^']*'|[^\s"']*)|(?P<word>\S+))""")
 VERBS = ("ignore", "disable", "enable", "no-panel")  # no-panel: the next token's block gets no panel (panels.py)

@@ -30,7 +30,7 @@ def plural(n: int, word: str) -> str:
 def summary_line(result: RunResult) -> str:
     """``3 errors, 1 warning, 2 infos in 5 pages`` or ``no problems in 5 pages``."""
     pages = plural(len(result.pages), "page")
-    if not result.findings:
+    if all(f.baselined for f in result.findings):  # none, or only baselined ones (--show-baselined)
         return f"no problems in {pages}"
     counts = ", ".join(
         plural(result.count(sev), word)

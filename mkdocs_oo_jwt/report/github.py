@@ -49,8 +49,10 @@ def _properties(f: Finding) -> str:
 
 def render(result: RunResult, *, color: bool = False, quiet: bool = False) -> str:  # color is ignored
     """One annotation per finding, then the notices and the summary line (``quiet``: neither)."""
+    # a baselined finding (shown with --show-baselined) is a notice saying so: it fails nothing
     lines = [
-        f"::{_COMMAND[f.severity]} {_properties(f)}::{_message(f.message)}" for f in result.findings
+        f"::notice {_properties(f)}::{_message('(baselined) ' + f.message)}" if f.baselined
+        else f"::{_COMMAND[f.severity]} {_properties(f)}::{_message(f.message)}" for f in result.findings
     ]
     if quiet:
         return "".join(line + "\n" for line in lines)

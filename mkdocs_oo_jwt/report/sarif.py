@@ -10,7 +10,8 @@ uri is relative to the top folder with ``"uriBaseId": "%SRCROOT%"``, and ``origi
 says where ``%SRCROOT%`` is: a run started in a subfolder (``cd docs && oo-jwt check .``) still
 names ``docs/page.md``, as code scanning resolves it. Findings a directive suppressed are results
 too, with ``suppressions: [{"kind": "inSource", "justification": <reason>}]`` (code scanning shows
-them as dismissed).
+them as dismissed). In a run against a baseline each finding has its ``baselineState``: "new", or
+"unchanged" for one the baseline holds (listed with ``--show-baselined``).
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ def render(result: RunResult, *, color: bool = False, root: str | None = None,
         props = {k: v for k, v in (("flow", f.flow), ("pointer", f.pointer)) if v is not None}
         if props:
             entry["properties"] = props
+        if result.baselined is not None and f.suppressed is None:  # a run against a baseline
+            entry["baselineState"] = "unchanged" if f.baselined else "new"
         if f.suppressed is not None:
             suppression: dict = {"kind": "inSource", "status": "accepted"}
             if f.suppressed.reason:

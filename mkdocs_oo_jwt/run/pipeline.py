@@ -30,7 +30,7 @@ from .. import engine
 from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
 from ..page import place_of
-from ..settings import Secret, Settings, for_file
+from ..settings import Secret, Settings, for_file, secrets_from_env
 from .files import decode_page, internal_error, read_bytes
 from .walk import Unlistable, discover_entries, page_stat
 from .forking import become_child, fork_is_safe, held_signals
@@ -53,6 +53,30 @@ PIPE_BYTES = 1 << 20  # the looker need not wait while the main process imports 
 
 
 _RUN: tuple | None = None  # (settings, secrets, cache, known, flows) of the run, inherited by forks
+_EARLY: "_Standby | None" = None  # a checker forked before the settings were read (``standby_early``)
+
+
+def standby_early() -> None:
+    """Fork the checker on standby now, at the start of a command that is likely a warm check
+    (``cli`` knows from its arguments and a stat: a cache file is there), before the settings are
+    read: it imports the checking machinery meanwhile, which is what a warm run with a changed page
+    waits for. The run adopts it (``Run``) and sends it the settings, from which it reads the
+    secrets itself, from the environment it inherited (as the main process does: nothing secret
+    crosses a pipe); a run that does not (a usage or configuration error, no cache after all, an
+    environment of its own) ends it (``drop_standby_early``)."""
+    global _EARLY
+
+    if _EARLY is None and (os.cpu_count() or 1) > 1 and fork_is_safe():
+        _EARLY = _Standby(early=True)
+
+
+def drop_standby_early() -> None:
+    """The early standby no run adopted, killed (its import unfinished)."""
+    global _EARLY
+
+    early, _EARLY = _EARLY, None
+    if early is not None:
+        early.close()
 
 
 class Run:
@@ -60,13 +84,22 @@ class Run:
     standby (``likely_warm``: there is a cache file to load) starts importing as early as it can;
     the flows are loaded here, once, before any fork: inherited (a bad flows folder stops here)."""
 
-    def __init__(self, settings: Settings, secrets: dict[str, Secret], jobs: int | None, likely_warm: bool):
-        global _RUN
+    def __init__(self, settings: Settings, secrets: dict[str, Secret], jobs: int | None, likely_warm: bool,
+                 own_environment: bool = False):
+        """``own_environment``: the secrets were read from this process's environment (as a
+        standby forked early reads them), not from one the caller gave."""
+        global _RUN, _EARLY
 
         _RUN = (settings, secrets, None, None, load_flows(settings.flows_dirs))
         self.jobs = jobs or os.cpu_count() or 1
         self.parallel = self.jobs > 1 and fork_is_safe()
-        self.standby = _Standby() if self.parallel and likely_warm else None
+        early, _EARLY = _EARLY, None
+        if early is not None and self.parallel and likely_warm and own_environment and early.adopt(settings):
+            self.standby: _Standby | None = early
+        else:
+            if early is not None:
+                early.close()
+            self.standby = _Standby() if self.parallel and likely_warm else None
 
     def pages(self, paths: Iterable[str], cache, known) -> Iterator[Looked]:
         """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
@@ -154,12 +187,13 @@ def _check_batch(batch: list[Looked]) -> list[Looked]:
     return [_check(looked) for looked in batch]
 
 
-def load_checking(flows: FlowRegistry) -> None:
+def load_checking(flows: FlowRegistry | None) -> None:
     """Import and build what checking a page needs, so that processes forked after inherit it.
 
     The cyclic garbage collector is off meanwhile (imports make no garbage worth a collection),
     and what was built is then frozen: never scanned again by a collection, so a forked checker
-    does not write to (and copy) every page of memory it inherited."""
+    does not write to (and copy) every page of memory it inherited. ``flows`` None: the modules
+    only (a standby forked before the flows were known); again with the flows, their parts."""
     gc.disable()
     try:
         _import_checking(flows)
@@ -168,7 +202,7 @@ def load_checking(flows: FlowRegistry) -> None:
         gc.enable()
 
 
-def _import_checking(flows: FlowRegistry) -> None:
+def _import_checking(flows: FlowRegistry | None) -> None:
     from .. import attribution, pairing, rules, signing  # noqa: F401
     from ..extract import extract  # noqa: F401
     from ..extract.markdown import markdown_parser
@@ -181,6 +215,9 @@ def _import_checking(flows: FlowRegistry) -> None:
     markdown_parser()
     for language in ("json", "javascript", "typescript", "tsx", "python"):
         parser(language)
+    lenient_validator()
+    if flows is None:
+        return
     flows.vocabulary  # noqa: B018 - the evidence vocabulary, stemmed (the stemmer imported here)
     lenient_validator()
     flows.registry  # noqa: B018 - built here, inherited by the checkers
@@ -307,7 +344,9 @@ class _Standby:
     (an empty tuple), so neither side waits for the other with a full pipe. If it dies, its pages
     are checked in the main process."""
 
-    def __init__(self):
+    def __init__(self, early: bool = False):
+        """``early``: forked before the run's settings are known (``standby_early``): its first
+        message is the settings."""
         self.sent: list[Looked] = []
         read_pages, write_pages = _pipe()
         read_results, write_results = os.pipe()
@@ -315,22 +354,39 @@ class _Standby:
         with held_signals():  # until the checker is ready to die with this process
             self.pid = os.fork()
             if self.pid == 0:  # the checker: never leaves this block (nor lets the signals in early)
-                _Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results)
+                _Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results, early)
         os.close(read_pages)
         os.close(write_results)
         self.pages = os.fdopen(write_pages, "wb")
         self.back = os.fdopen(read_results, "rb")
 
+    def adopt(self, settings: Settings) -> bool:
+        """An early standby given the run's settings (no secret is in them); False if it died."""
+        try:
+            pickle.dump(settings, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.flush()
+        except (OSError, pickle.PicklingError):
+            self.close()
+            return False
+        return True
+
     @staticmethod
-    def _check_and_exit(parent: int, unused: tuple[int, int], read_pages: int, write_results: int) -> None:
+    def _check_and_exit(parent: int, unused: tuple[int, int], read_pages: int, write_results: int,
+                        early: bool) -> None:
+        global _RUN
+
         code = 1
         try:
             _checker_start(parent)  # it yields the processor to the main process's looking too
             for fd in unused:
                 os.close(fd)
-            load_checking(_RUN[4])  # type: ignore[index]
             checked = []
             with os.fdopen(read_pages, "rb") as pages:
+                if early:  # the machinery first, then the settings it was forked too early to know
+                    load_checking(None)
+                    settings = pickle.load(pages)
+                    _RUN = (settings, secrets_from_env(settings), None, None, load_flows(settings.flows_dirs))
+                load_checking(_RUN[4])  # type: ignore[index]
                 while True:
                     looked = pickle.load(pages)
                     if not looked:  # the end
