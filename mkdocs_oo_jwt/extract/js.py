@@ -58,12 +58,8 @@ class JsScanner:
         self.char = lambda b: offset(min(max(b - shift, 0), size))
         self.data = b"(" * shift + data
         root = tree.root_node
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node.type == "object":
-                self.object(node, root)
-            stack.extend(reversed(node.children))
+        for node in _objects(root):
+            self.object(node, root)
 
     def text_of(self, node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -261,17 +257,23 @@ def read_object(text: str, lang: str = "js") -> tuple[Any, frozenset[str], froze
         return None  # a file to compare with is read whole, or not at all
     reader.data = b"(" * shift + data
     root = tree.root_node
+    for node in _objects(root):  # the first, outermost
+        token_pair = next((c for c in node.named_children if c.type == "pair" and reader.key(c) == "token"), None)
+        value_node = _unwrap(token_pair.child_by_field_name("value")) if token_pair is not None else None
+        token = reader.string(value_node) if value_node is not None else None
+        spans: dict[str, tuple[int, int]] = {}
+        unknown: set[str] = set()
+        opened: set[str] = set()
+        value = reader.value(node, "", spans, unknown, opened, skip=token_pair)
+        return value, frozenset(opened), frozenset(unknown), reader.flow_hint(node, root), token
+    return None
+
+
+def _objects(root):
+    """The object literals under ``root``, in the order of the text (outer before inner)."""
     stack = [root]
     while stack:
         node = stack.pop()
         if node.type == "object":
-            token_pair = next((c for c in node.named_children if c.type == "pair" and reader.key(c) == "token"), None)
-            value_node = _unwrap(token_pair.child_by_field_name("value")) if token_pair is not None else None
-            token = reader.string(value_node) if value_node is not None else None
-            spans: dict[str, tuple[int, int]] = {}
-            unknown: set[str] = set()
-            opened: set[str] = set()
-            value = reader.value(node, "", spans, unknown, opened, skip=token_pair)
-            return value, frozenset(opened), frozenset(unknown), reader.flow_hint(node, root), token
+            yield node
         stack.extend(reversed(node.children))
-    return None
