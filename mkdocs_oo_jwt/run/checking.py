@@ -33,8 +33,7 @@ def check_paths(
         schema_dirs = [bundled_schema_dir(), *settings.flows_dirs]
         schema_files = sorted(p for d in schema_dirs for p in Path(d).glob("*.json"))
         cache = Cache(cache_dir, run_key(schema_files, settings_text(settings), secrets))
-    run = pipeline.Run(settings, secrets, jobs, likely_warm=cache is not None and cache.saved(),
-                       own_environment=environ is None)
+    run = pipeline.Run(settings, secrets, jobs, likely_warm=cache is not None and cache.saved())
     try:
         if cache is not None:
             cache.load()

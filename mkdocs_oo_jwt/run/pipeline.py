@@ -30,7 +30,7 @@ from .. import engine
 from ..flows import FlowRegistry, lenient_validator, load_flows
 from ..model import Finding
 from ..page import place_of
-from ..settings import Secret, Settings, for_file, secrets_from_env
+from ..settings import ConfigError, Secret, Settings, for_file, secrets_from_env
 from .files import decode_page, internal_error, read_bytes
 from .walk import Unlistable, discover_entries, page_stat
 from .forking import become_child, fork_is_safe, held_signals
@@ -62,8 +62,8 @@ def standby_early() -> None:
     read: it imports the checking machinery meanwhile, which is what a warm run with a changed page
     waits for. The run adopts it (``Run``) and sends it the settings, from which it reads the
     secrets itself, from the environment it inherited (as the main process does: nothing secret
-    crosses a pipe); a run that does not (a usage or configuration error, no cache after all, an
-    environment of its own) ends it (``drop_standby_early``)."""
+    crosses a pipe); a run that does not (a usage or configuration error, no cache after all, its
+    secrets not the ones that environment gives: ``_Standby.reads``) ends it (``drop_standby_early``)."""
     global _EARLY
 
     if _EARLY is None and (os.cpu_count() or 1) > 1 and fork_is_safe():
@@ -84,17 +84,15 @@ class Run:
     standby (``likely_warm``: there is a cache file to load) starts importing as early as it can;
     the flows are loaded here, once, before any fork: inherited (a bad flows folder stops here)."""
 
-    def __init__(self, settings: Settings, secrets: dict[str, Secret], jobs: int | None, likely_warm: bool,
-                 own_environment: bool = False):
-        """``own_environment``: the secrets were read from this process's environment (as a
-        standby forked early reads them), not from one the caller gave."""
+    def __init__(self, settings: Settings, secrets: dict[str, Secret], jobs: int | None, likely_warm: bool):
         global _RUN, _EARLY
 
         _RUN = (settings, secrets, None, None, load_flows(settings.flows_dirs))
         self.jobs = jobs or os.cpu_count() or 1
         self.parallel = self.jobs > 1 and fork_is_safe()
         early, _EARLY = _EARLY, None
-        if early is not None and self.parallel and likely_warm and own_environment and early.adopt(settings):
+        if (early is not None and self.parallel and likely_warm and early.reads(settings, secrets)
+                and early.adopt(settings)):
             self.standby: _Standby | None = early
         else:
             if early is not None:
@@ -335,6 +333,11 @@ def _pipe() -> tuple[int, int]:
     return read, write
 
 
+def _revealed(secrets: dict[str, Secret]) -> dict[str, tuple[str, str]]:
+    """role -> (value, the variable it came from): two runs' secrets compared, in this process."""
+    return {role: (secret.reveal(), secret.source) for role, secret in secrets.items()}
+
+
 class _Standby:
     """A checker forked at the start of a warm run, before anything heavy is imported: it imports
     the checking machinery while the main process looks at the pages, on another core, and checks
@@ -346,26 +349,48 @@ class _Standby:
 
     def __init__(self, early: bool = False):
         """``early``: forked before the run's settings are known (``standby_early``): its first
-        message is the settings."""
+        message is the settings. The environment it inherits is kept here too (``reads``)."""
         self.sent: list[Looked] = []
+        self.environ = dict(os.environ) if early else None  # in this process only: never sent
+        self.pid = 0
         read_pages, write_pages = _pipe()
         read_results, write_results = os.pipe()
         parent = os.getpid()
-        with held_signals():  # until the checker is ready to die with this process
-            self.pid = os.fork()
-            if self.pid == 0:  # the checker: never leaves this block (nor lets the signals in early)
-                _Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results, early)
-        os.close(read_pages)
-        os.close(write_results)
-        self.pages = os.fdopen(write_pages, "wb")
-        self.back = os.fdopen(read_results, "rb")
+        try:
+            with held_signals():  # until the checker is ready to die with this process
+                self.pid = os.fork()
+                if self.pid == 0:  # the checker: never leaves this block (nor lets the signals in early)
+                    _Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results, early)
+                os.close(read_pages)  # whole before a signal held meanwhile comes in
+                os.close(write_results)
+                self.pages = os.fdopen(write_pages, "wb")
+                self.back = os.fdopen(read_results, "rb")
+        except BaseException:  # that signal (Ctrl-C, SIGTERM): the checker ended, not left waiting
+            if self.pid:
+                self.close()
+            raise
+
+    def reads(self, settings: Settings, secrets: dict[str, Secret]) -> bool:
+        """Does an early standby, sent ``settings``, read the run's ``secrets`` from the environment
+        it inherited? Told here, from the copy of it kept at the fork (nothing secret is sent): a run
+        given an environment of its own (``check_paths``' ``environ``), or one that changed since,
+        must not have its pages checked with other secrets (nor their findings cached as its own)."""
+        if self.environ is None:
+            return False
+        try:
+            inherited = secrets_from_env(settings, self.environ)
+        except ConfigError:
+            return False
+        return _revealed(inherited) == _revealed(secrets)
 
     def adopt(self, settings: Settings) -> bool:
-        """An early standby given the run's settings (no secret is in them); False if it died."""
+        """An early standby given the run's settings (no secret is in them); False, and it ended, if it
+        died or they cannot be sent (settings made in Python may hold what pickle refuses: a
+        ``MappingProxyType``): the run then forks a checker of its own, which inherits them."""
         try:
             pickle.dump(settings, self.pages, pickle.HIGHEST_PROTOCOL)
             self.pages.flush()
-        except (OSError, pickle.PicklingError):
+        except Exception:  # noqa: BLE001 - OSError (it died), PicklingError, TypeError...
             self.close()
             return False
         return True
@@ -473,14 +498,20 @@ class _Looker:
 
     def __init__(self, paths: list[str]):
         self.finished = False
+        self.pid = 0
         read, write = _pipe()
         parent = os.getpid()
-        with held_signals():  # until the looker is ready to die with this process
-            self.pid = os.fork()
-            if self.pid == 0:  # the looker: never leaves this block (nor lets the signals in early)
-                _Looker._look_and_exit(paths, parent, read, write)
-        os.close(write)
-        self.stream = os.fdopen(read, "rb")
+        try:
+            with held_signals():  # until the looker is ready to die with this process
+                self.pid = os.fork()
+                if self.pid == 0:  # the looker: never leaves this block (nor lets the signals in early)
+                    _Looker._look_and_exit(paths, parent, read, write)
+                os.close(write)  # whole before a signal held meanwhile comes in
+                self.stream = os.fdopen(read, "rb")
+        except BaseException:  # that signal: the looker ended, not left blocked on a pipe no one reads
+            if self.pid:
+                self.close()
+            raise
 
     @staticmethod
     def _look_and_exit(paths: list[str], parent: int, read: int, write: int) -> None:
