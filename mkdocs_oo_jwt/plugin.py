@@ -44,7 +44,8 @@ from mkdocs.plugins import BasePlugin, PrefixedLogger, get_plugin_logger
 from .report.common import plural
 from .report.text import one_line
 from .samples import PLACEHOLDER
-from .settings import MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, unknown_option
+from .settings import (MKDOCS, OPTIONS, ROLES, ConfigError, Invalid, Option, OptionError, Secret, shown_problem,
+                       unknown_option)
 from .settings import EXTENSION
 from .site import (Tally, finding_text, findings_of, log_level, needed_roles, no_secret_message, normalise,
                    regenerated, roles_without_secret_message, summary_line, unfilled_message, unfilled_spots)
@@ -93,8 +94,8 @@ class _Declared(c.BaseConfigOption):
             return None
         try:
             return self.option.check(value)
-        except Invalid as exc:
-            raise c.ValidationError(str(exc)) from None
+        except Invalid as exc:  # MkDocs resolved any !ENV before us: a value equal to one is not shown
+            raise c.ValidationError(shown_problem(exc, value)) from None
 
 
 OoJwtConfig = type("OoJwtConfig", (_StrictConfig,), {o.name: _Declared(o) for o in OPTIONS if MKDOCS in o.where})

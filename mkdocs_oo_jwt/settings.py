@@ -426,6 +426,7 @@ def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any
         option = OPTION.get(name)
         if option is None or where not in option.where:
             raise OptionError(origin, str(key), unknown_option(key, where))
+        given = value
         if name != "secrets":
             value = _as_built(value)
         if value is None:
@@ -433,8 +434,36 @@ def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any
         try:
             out[name] = option.check(value)
         except Invalid as exc:
-            raise OptionError(origin, str(key), str(exc)) from None
+            raise OptionError(origin, str(key), shown_problem(exc, value, _env_names(given))) from None
     return out
+
+
+def shown_problem(problem: Invalid, value: Any, names: tuple[str, ...] = ()) -> str:
+    """What is wrong with an option's value, said without the value when it came from the
+    environment (``!ENV``, whose ``names`` are known here; or, where a generator resolved the tag
+    before us, a text equal to an environment variable's): the message may quote it, and a value
+    from the environment can be a secret."""
+    if names or _holds_environment_text(value):
+        read = f" !ENV reads from {', '.join(names)}" if names else " from the environment"
+        return f"the value{read} is not valid here (not shown: a value from the environment can be a secret)"
+    return str(problem)
+
+
+def _holds_environment_text(value: Any) -> bool:
+    """A text of ``value`` equal to an environment variable's of 8 characters or more (shorter
+    ones, "0", "yes", "error", are everyone's values: a value as short is no secret worth the name)."""
+    texts = {text for text in os.environ.values() if len(text) >= 8}
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, (list, tuple, set, frozenset)) else (value,)
+    return any(_holds_environment_text(item) if isinstance(item, (Mapping, list, tuple, set, frozenset))
+               else str(item) in texts for item in items)
+
+
+def _env_names(value: Any) -> tuple[str, ...]:
+    """The variables each ``!ENV`` in a value reads (the whole value, a list's item, a table's value)."""
+    if isinstance(value, FromEnv):
+        return value.names
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else ()
+    return tuple(dict.fromkeys(name for item in items for name in _env_names(item)))
 
 
 def _as_built(value: Any) -> Any:

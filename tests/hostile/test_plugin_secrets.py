@@ -121,3 +121,26 @@ def test_a_checker_failure_is_a_finding_that_never_shows_its_message(tmp_path, m
     assert "conversion.md:1:1: internal-error" in text and "RuntimeError" in text, text
     assert "other.md:" in text and "json-syntax" in text  # the other page was checked
     assert all(form.decode() not in text for form in _forms(CANARY)), text
+
+
+@pytest.mark.parametrize("option", ["fail_on: !ENV OO_JWT_SECRET", "disable: [!ENV [OO_JWT_SECRET]]"])
+@pytest.mark.parametrize("front_end", ["command", "plugin", "extension"])
+def test_an_option_given_a_secret_by_env_is_refused_without_quoting_it(option, front_end, tmp_path):
+    """`fail_on: !ENV OO_JWT_SECRET` (a slip of the pen): the value is refused, and the message,
+    which quotes a wrong value it is given in the file (`not 'waring'`), does not quote this one."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    entry = ("markdown_extensions:\n  - mkdocs_oo_jwt.extension:\n" if front_end == "extension"
+             else "plugins:\n  - oo-jwt:\n")
+    (tmp_path / "mkdocs.yml").write_text(f"site_name: s\n{entry}      {option}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS} | {"OO_JWT_SECRET": CANARY}
+    if front_end == "command":
+        command = [sys.executable, "-m", "mkdocs_oo_jwt", "check", "--config", "mkdocs.yml", "docs"]
+    else:
+        pytest.importorskip("mkdocs")
+        command = [sys.executable, "-m", "mkdocs", "build", "-q"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "not shown: a value from the environment can be a secret" in output, output
+    assert CANARY not in output and "CANARY" not in output
