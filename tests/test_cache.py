@@ -519,3 +519,16 @@ def test_a_usage_error_ends_the_early_checker(tree, monkeypatch):
     (tree / "pyproject.toml").write_text('[tool.oo-jwt]\nfail_on = "nonsense"\n')
     assert _cli_check(tree) == 2
     assert _no_child_left()
+
+
+def test_a_cache_folder_that_cannot_be_written_is_said_not_failed(tmp_path, capsys):
+    """--cache-dir naming a file (or a folder the run may not write): the run checks and passes as
+    it would, and one note says the cache was not written (it used to say nothing: every next run
+    was cold without a word)."""
+    write_page(tmp_path)  # a page with no finding
+    (tmp_path / "not-a-folder").write_text("x")
+    code = main(["check", "--cache-dir", str(tmp_path / "not-a-folder"), str(tmp_path / "docs")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"note: the cache could not be written in {tmp_path / 'not-a-folder'}" in out
+    assert out.splitlines()[-1].startswith("no problems in 1 page")

@@ -177,23 +177,27 @@ class Cache:
             del self.entries[content_hash]
         self.dirty = True
 
-    def save(self) -> None:
+    def save(self) -> str | None:
+        """Write the cache file; why it could not be written (the run goes on: the next one is only
+        slower), or None."""
         if self.dirty:
             # json.dumps, not json.dump: only the one-shot encoder is the C one (ten times faster);
             # the key first, as ``load`` looks for it (ASCII: as many bytes as characters)
             data = json.dumps({"key": self.key, "entries": self.entries, "stats": self.stats}, separators=(",", ":"))
             if len(data) <= MAX_BYTES:  # a larger one would not be read back
-                write(self.folder, FILE, data.encode("ascii"))
+                return write(self.folder, FILE, data.encode("ascii"))
+        return None
 
 
 def _is_stat(seen: Any) -> bool:
     return type(seen) is list and len(seen) == _STAT_LENGTH and type(seen[5]) is str
 
 
-def write(folder: Path, name: str, data: str | bytes) -> None:
+def write(folder: Path, name: str, data: str | bytes) -> str | None:
     """A file of the cache folder, replaced whole (a reader never sees half of it); the folder
-    is made, and ignores itself in git. A folder that cannot be written is only a slower next run.
-    A write that fails (a full disk, a file size limit, Ctrl-C) leaves no temporary file."""
+    is made, and ignores itself in git. A folder that cannot be written is only a slower next run:
+    the reason is returned (None: written). A write that fails (a full disk, a file size limit,
+    Ctrl-C) leaves no temporary file."""
     import tempfile
 
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -201,8 +205,8 @@ def write(folder: Path, name: str, data: str | bytes) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(folder)
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
-    except OSError:
-        return
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
     try:
         try:
             view = memoryview(payload)
@@ -218,8 +222,9 @@ def write(folder: Path, name: str, data: str | bytes) -> None:
             pass
         if not isinstance(exc, OSError):
             raise
-        return
+        return exc.strerror or type(exc).__name__
     _remove_stale_temporaries(folder)
+    return None
 
 
 def _ignore_in_git(folder: Path) -> None:

@@ -53,15 +53,19 @@ def check_paths(
             kept.add(file)
             if keep == pipeline.NEW:
                 cache.put(file, stamp, content_hash, findings, roles)
+    unwritten = None
     if cache is not None:
         cache.prune(paths, kept)  # what is gone from this run's folders goes from the cache
-        cache.save()
+        unwritten = cache.save()
     pages = [seen[index] for index in range(len(seen))]
     found = [f for _, findings in pages for f in findings]
     result = RunResult(pages=[shown for shown, _ in pages], findings=[f for f in found if f.suppressed is None],
                        suppressed=[f for f in found if f.suppressed is not None],
                        fail_on=fail_on)
     result.notices.extend(run_notices(secrets, unsigned))
+    if unwritten is not None:  # said, not failed: the next run is only slower
+        result.notices.append(Notice(Severity.INFO, f"the cache could not be written in {cache.folder} ({unwritten}): "
+                                                    "the next run checks every page again"))
     return result
 
 
