@@ -91,6 +91,8 @@ def test_a_request_to_another_path_is_parsed_as_an_http_message(tmp_path, path):
         "Sample token: eyJhbGciOiJIUzI1NiJ9\n",  # the beginning of a token broken over lines
         "Sample token: eyJhbGciOiJIUzI1NiJ9  \r\n",
         '```bash\ncurl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9" https://example.com\n```\n',
+        # standard base64 with padding and "+" / "/" in both parts: a classic mistake, still a token
+        '```bash\ncurl -H "Authorization: Bearer eyJhbGciOiAiSFMyNTYifQ==.eyJ1cmwiOiAiaHR0cHM6Ly9leC5jb20vYT9i+Yz0xIn0=.c2ln"\n```\n',
         "Sample token: `eyJhbGciOiJIUzI1NiJ9`\n",
         '```js\nconst config = {"token": "t"};\n```\n',
         "```js\nconst config = {'token': 't'};\n```\n",

@@ -18,8 +18,9 @@ from ..flows import FlowRegistry
 _SAMPLE_MARKS = (
     # a JWT: its header's run of base64url ends at a dot, at the end of its line (a token broken
     # over lines), or where a token's text ends; not at "+", "/" or "=" (an "eyJ" inside base64
-    # data, such as an image's, where a token cannot be)
-    re.compile(rb"eyJ[A-Za-z0-9_-]*+(?![+/=])"),
+    # data, such as an image's, where a token cannot be), unless a dot follows (a token made with
+    # standard base64 and its padding, a classic mistake: "eyJhbGciOiAiSFMyNTYifQ==.eyJ...")
+    re.compile(rb"eyJ(?:[A-Za-z0-9_-]*+(?![+/=])|[A-Za-z0-9_+/=-]*+\.)"),
     # a "token" property or key holding a string (a token holder's token is a string literal)
     re.compile(rb"token(?:(?<=[\"']token)[\"'])?[ \t]*+:\s*+[rRbBuUfF]{0,2}[\"'`]"),
     re.compile(rb"oo[-_]jwt"),  # a directive, placeholder or front matter of this tool
