@@ -230,8 +230,11 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         return config
 
     def on_serve(self, server, /, *, config: MkDocsConfig, builder):
+        """Rebuild when a flow schema or the baseline changes (`--update-baseline` while serving)."""
         for folder in self._settings.flows_dirs:
             server.watch(str(folder))
+        if self._settings.baseline is not None and self._settings.baseline.exists():
+            server.watch(str(self._settings.baseline))
         return server
 
     # ---- pages -------------------------------------------------------------------------------

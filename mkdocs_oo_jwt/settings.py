@@ -575,11 +575,15 @@ def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
         option = OPTION[exc.option]
         raise OptionError("", option.flag or "--" + option.name.replace("_", "-"), exc.problem) from None
     fields_: dict[str, Any] = {}
-    if "version" in given:
+    overrides = settings.overrides
+    if "version" in given:  # the command line's word for every page: a per-path version gives way
         fields_["version"] = given["version"]
-    if "fail_on" in given:  # the command line's word for every page: a per-path fail_on gives way
+        overrides = tuple(replace(o, version=None) for o in overrides)
+    if "fail_on" in given:  # so does a per-path fail_on
         fields_["fail_on"] = given["fail_on"]
-        fields_["overrides"] = tuple(replace(o, fail_on=None) for o in settings.overrides)
+        overrides = tuple(replace(o, fail_on=None) for o in overrides)
+    if overrides != settings.overrides:
+        fields_["overrides"] = overrides
     if "baseline" in given:
         fields_["baseline"] = Path(given["baseline"])  # relative to the current folder, and said as given
     if "force_exclude" in given:

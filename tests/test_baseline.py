@@ -348,3 +348,29 @@ def test_a_build_with_a_missing_baseline_stops_with_one_line(site):
     done = _mkdocs(Path.cwd())
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert f"oo-jwt: baseline {BASELINE}: no such file" in done.stderr
+
+
+def test_mkdocs_serve_rebuilds_when_the_baseline_changes(tmp_path):
+    """`mkdocs serve` with `baseline:` watches the file: an `--update-baseline` run beside the
+    server rebuilds the site with the smaller baseline (it was not watched: the served pages kept
+    the old answer until another file changed)."""
+    pytest.importorskip("mkdocs")
+    from mkdocs.config import load_config
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (tmp_path / "base.json").write_text('{"version": 1, "entries": []}\n', encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: s\nplugins:\n  - oo-jwt:\n      baseline: base.json\n",
+                                         encoding="utf-8")
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    config.plugins.on_startup(command="serve", dirty=False)
+    config = config.plugins.on_config(config)
+
+    class Server:  # what on_serve is handed: MkDocs' LiveReloadServer, of which only watch is used
+        watched: list[str] = []
+
+        def watch(self, path, *args, **kwargs):
+            self.watched.append(path)
+
+    server = config.plugins.on_serve(Server(), config=config, builder=lambda: None)
+    assert str(tmp_path / "base.json") in server.watched

@@ -77,6 +77,15 @@ def test_version_disable_and_fail_on_per_glob(tree, run):
     assert report.rstrip().endswith("\nno problems in 2 pages")
 
 
+def test_the_command_line_s_target_version_is_the_run_s_word_for_every_page(tree, run):
+    """As --fail-on: `--target-version 7.1` checks old/ at 7.1 although its override says 7.0 (the
+    override's version won before, unlike --fail-on)."""
+    pyproject(*OVERRIDES)
+    assert found(run("check", "--no-cache", "old")[1]) == []  # 7.0 by its override
+    code, out, _ = run("check", "--no-cache", "--target-version", "7.1", "old")
+    assert code == 1 and {rule for _, rule in found(out)} == {"schema"}
+
+
 def test_the_globs_are_relative_to_the_config_s_folder_wherever_the_run_starts(tree, run, monkeypatch):
     pyproject(*OVERRIDES)
     monkeypatch.chdir(tree / "i18n")
