@@ -228,3 +228,19 @@ def test_a_panel_shows_a_request_that_disagrees_with_its_token(demo_secret):
     out = render(text, fail_on="never")
     assert "1 problem" in _summary(out)
     assert "request-mismatch" in out and "url-to-changes.zip" in out
+
+
+def test_against_a_config_file_that_declares_another_object_first(env, run):
+    """An integrator's page script: a toolbar object, then the config passed to the editor. The
+    config is compared (it was the first object, the toolbar: every key of the payload "extra")."""
+    config = {"document": {"fileType": "docx", "key": "k1", "title": "Example Document Title.docx",
+                           "url": "https://example.com/url-to-example-document.docx"},
+              "documentType": "word", "editorConfig": {"callbackUrl": "https://example.com/url-to-callback.ashx"}}
+    token = signed(config)
+    (env / "page.js").write_text(
+        "var toolbar = { height: 40 };\n"
+        f"var config = {json.dumps(config)};\n"
+        'var docEditor = new DocsAPI.DocEditor("placeholder", config);\n', encoding="utf-8")
+    code, out, err = run("inspect", token, "--against", "page.js", "--target-version", "7.0")
+    assert err == "" and "height" not in out, out
+    assert "against page.js: the token signs exactly what it holds" in out

@@ -245,7 +245,7 @@ def _unwrap(node):
 
 
 def read_object(text: str, lang: str = "js") -> tuple[Any, frozenset[str], frozenset[str], str | None, str | None] | None:
-    """The first (outermost) object literal of a JS/TS text, read as the scanner reads a config:
+    """The config object literal of a JS/TS text (see below which), read as the scanner reads a config:
     (its value without a ``token`` property, the pointers of its open objects, those of its values
     written as expressions, the flow the call it is passed to names, its ``token`` string if it
     has one); None when the text holds no object literal or does not parse. ``oo-jwt inspect
@@ -257,16 +257,25 @@ def read_object(text: str, lang: str = "js") -> tuple[Any, frozenset[str], froze
         return None  # a file to compare with is read whole, or not at all
     reader.data = b"(" * shift + data
     root = tree.root_node
-    for node in _objects(root):  # the first, outermost
-        token_pair = next((c for c in node.named_children if c.type == "pair" and reader.key(c) == "token"), None)
-        value_node = _unwrap(token_pair.child_by_field_name("value")) if token_pair is not None else None
-        token = reader.string(value_node) if value_node is not None else None
-        spans: dict[str, tuple[int, int]] = {}
-        unknown: set[str] = set()
-        opened: set[str] = set()
-        value = reader.value(node, "", spans, unknown, opened, skip=token_pair)
-        return value, frozenset(opened), frozenset(unknown), reader.flow_hint(node, root), token
-    return None
+    objects = [(node, reader.flow_hint(node, root), _token_pair(reader, node)) for node in _objects(root)]
+    # the config: the object passed to a call that names a flow (new DocsAPI.DocEditor(id, config)),
+    # else the first that holds a token, else the first (a file that declares other objects first)
+    chosen = next((o for o in objects if o[1]), None) or next((o for o in objects if o[2] is not None), None) or (
+        objects[0] if objects else None)
+    if chosen is None:
+        return None
+    node, hint, token_pair = chosen
+    value_node = _unwrap(token_pair.child_by_field_name("value")) if token_pair is not None else None
+    token = reader.string(value_node) if value_node is not None else None
+    spans: dict[str, tuple[int, int]] = {}
+    unknown: set[str] = set()
+    opened: set[str] = set()
+    value = reader.value(node, "", spans, unknown, opened, skip=token_pair)
+    return value, frozenset(opened), frozenset(unknown), hint, token
+
+
+def _token_pair(reader: JsScanner, node):
+    return next((c for c in node.named_children if c.type == "pair" and reader.key(c) == "token"), None)
 
 
 def _objects(root):
