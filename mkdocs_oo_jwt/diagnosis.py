@@ -220,12 +220,16 @@ def looks_like_secret(value: str, secrets: Mapping[str, "Secret"] | None = None)
     published = [w for w in WEAK_SECRETS if len(w) >= 6 and w != "example"]  # not "key", "test": placeholders too
     if any(hmac.compare_digest(value.encode("utf-8", "surrogatepass"), weak.encode()) for weak in published):
         return Diagnosis("not-a-jwt-looks-like-secret", "it is a publicly known secret, not a token")
-    if value.startswith("eyJ") or "." in value or not 6 <= len(value) <= 512 or _PLACEHOLDER.search(value):
+    # a value that says it is a secret is one (the docs' own "oo-jwt-demo-docs-secret-2026", a
+    # "YOUR_JWT_SECRET" pasted where the token goes), whatever else it holds ("jwt", "your")
+    says_secret = "secret" in value.lower()
+    if value.startswith("eyJ") or "." in value or not 6 <= len(value) <= 512 or (
+            _PLACEHOLDER.search(value) and not says_secret):
         return None
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return None
     mixed = any(ch.isalpha() for ch in value) and any(ch.isdigit() or not ch.isalnum() for ch in value)
-    if not mixed and len(value) < 16:
+    if not mixed and len(value) < 16 and not says_secret:
         return None  # a plain word ("insertImage", "Smith"): no secret of anyone's
     return Diagnosis("not-a-jwt-looks-like-secret", "one word with no dots: the shape of a secret, not of a JWT")
 

@@ -244,3 +244,13 @@ def test_against_a_config_file_that_declares_another_object_first(env, run):
     code, out, err = run("inspect", token, "--against", "page.js", "--target-version", "7.0")
     assert err == "" and "height" not in out, out
     assert "against page.js: the token signs exactly what it holds" in out
+
+
+@pytest.mark.parametrize("pasted", ["oo-jwt-demo-docs-secret-2026-not-for-production", "YOUR_JWT_SECRET",
+                                    "my-jwt-secret-key"])
+def test_a_secret_whose_name_says_jwt_is_still_named_a_secret(pasted, env, run, monkeypatch):
+    """The docs' own demo secret (it holds "jwt") pasted where the token goes, with no secret in
+    the environment: "jwt" made it read as a placeholder such as "<jwt>", and no diagnosis was given."""
+    monkeypatch.delenv("OO_JWT_SECRET", raising=False)
+    code, out, err = run("inspect", pasted)
+    assert code == 1 and "not-a-jwt-looks-like-secret" in out, out
