@@ -148,13 +148,18 @@ def test_a_signal_while_the_early_checker_is_forked_leaves_no_child(tmp_path, mo
         assert err.count("\n") == 1 and "Traceback" not in err, err
         assert _gone(forked[0]), "the early checker outlived the run"
     finally:
-        for pid in forked:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+        _kill(forked)
 
+
+
+def _kill(pids: list[int]) -> None:
+    """What a failed test may have left: killed and reaped (never another test's problem)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
 
 @FORKS
 def test_a_signal_while_the_looker_is_forked_leaves_no_child(tmp_path, monkeypatch, capsys):
@@ -174,12 +179,7 @@ def test_a_signal_while_the_looker_is_forked_leaves_no_child(tmp_path, monkeypat
         assert forked, "no looker was forked"
         assert _gone(forked[0]), "the looker outlived the run"
     finally:
-        for pid in forked:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+        _kill(forked)
 
 
 CONFIGS = {
