@@ -1,7 +1,5 @@
 """``python -m mkdocs_oo_jwt``: the ``oo-jwt`` command."""
 
-import sys
+from .cli import script
 
-from .cli import main
-
-sys.exit(main())
+script()

@@ -190,9 +190,34 @@ def main(argv: list[str] | None = None) -> int:
         return _stopped(exc, 2, f"oo-jwt: internal error: {exc.__class__.__name__}{where} (a bug: please report it); "
                         "the run did not finish")
     finally:
-        pipeline = sys.modules.get("mkdocs_oo_jwt.run.pipeline")
-        if pipeline is not None:  # a standby forked for a run that never adopted it
-            pipeline.drop_standby_early()
+        standby = sys.modules.get("mkdocs_oo_jwt.run.standby")
+        if standby is not None:  # a standby forked for a run that never adopted it
+            standby.drop_standby_early()
+
+
+def script() -> None:
+    """The ``oo-jwt`` command as a process (its console script, ``python -m mkdocs_oo_jwt``):
+    ``main``, then the process ends with its exit code without tearing the interpreter down.
+    Freeing every module and object one by one (markdown-it, jsonschema, the cache of ten thousand
+    pages) is a sixth of a warm run's time and changes nothing outside: what the run wrote is
+    flushed first, and the handlers registered to run at exit still run. Where another thread is
+    still running (none of the run's own: its children are processes, ended by then), the
+    interpreter ends as usual, waiting for it."""
+    import atexit
+
+    from .run.forking import other_threads
+
+    code = main()  # argparse's SystemExit (--help, a usage error) ends the process as usual
+    if other_threads():
+        sys.exit(code)
+    getattr(atexit, "_run_exitfuncs", lambda: None)()  # what the interpreter runs before it frees everything
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a reader gone (a closed pipe): what was not written is dropped
+            pass
+    os._exit(code)
 
 
 def _stopped(exc: BaseException, code: int, line: str) -> int:
@@ -234,7 +259,7 @@ def _command(argv: list[str] | None) -> int:
         )
         return 2
     if _warm_check_likely(argv):
-        from .run.pipeline import standby_early
+        from .run.standby import standby_early
 
         standby_early()
     args = _parser().parse_args(argv)
@@ -447,12 +472,11 @@ def _color(choice: str, stream) -> bool:
 
 def _warm_check_likely(argv: list[str]) -> bool:
     """Is this a ``check`` that will likely find a cache to load, told from its arguments and a
-    stat, before they are parsed (``pipeline.standby_early``: a checker then imports meanwhile)?
+    stat, before they are parsed (``standby.standby_early``: a checker then imports meanwhile)?
     A guess: a wrong one costs a fork, and the run adopts or ends that checker either way."""
     if argv[:1] != ["check"] or "--no-cache" in argv or "--add-ignore" in argv:
         return False
-    from .run.cache import FILE
-    from .run.checking import DEFAULT_CACHE
+    from .run.places import CACHE_FILE, DEFAULT_CACHE
 
     folder = DEFAULT_CACHE
     for i, arg in enumerate(argv):
@@ -463,7 +487,7 @@ def _warm_check_likely(argv: list[str]) -> bool:
             return False
         if name == "--cache-dir":
             folder = value
-    return os.path.isfile(os.path.join(folder, FILE))
+    return os.path.isfile(os.path.join(folder, CACHE_FILE))
 
 
 def _cache_folder(named: str | None) -> Path | None:
@@ -473,7 +497,7 @@ def _cache_folder(named: str | None) -> Path | None:
     from pathlib import Path
 
     from .run.cache import refused_link
-    from .run.checking import DEFAULT_CACHE
+    from .run.places import DEFAULT_CACHE
 
     if named is not None:
         return Path(named)

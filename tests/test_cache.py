@@ -373,7 +373,7 @@ def test_a_warm_run_checks_a_changed_page_in_the_standby_checker(tree, monkeypat
 
 
 def test_a_standby_checker_that_dies_costs_only_time(tree, monkeypatch):
-    from mkdocs_oo_jwt.run import pipeline
+    from mkdocs_oo_jwt.run import checker
 
     cache = tree / ".oo-jwt-cache"
     _warm(tree, cache)
@@ -384,7 +384,7 @@ def test_a_standby_checker_that_dies_costs_only_time(tree, monkeypatch):
         if os.getpid() != main_pid:
             os._exit(9)
 
-    monkeypatch.setattr(pipeline, "load_checking", dies)
+    monkeypatch.setattr(checker, "load_checking", dies)
     assert _warm(tree, cache) == []  # checked here instead
     assert _no_child_left()
 
@@ -472,17 +472,17 @@ def test_a_warm_check_adopts_the_checker_forked_before_its_settings(tree, monkey
         (where.parent / f"{where.name}-{'main' if os.getpid() == main_pid else 'child'}").touch()
         return check_page(*args, **kwargs)
 
-    from mkdocs_oo_jwt.run import pipeline
+    from mkdocs_oo_jwt.run import standby
 
     adopted = []
-    adopt = pipeline._Standby.adopt
+    adopt = standby.Standby.adopt
 
     def adopting(standby, settings):
         adopted.append(settings.disable)
         return adopt(standby, settings)
 
     monkeypatch.setattr(engine, "check_page", marked)
-    monkeypatch.setattr(pipeline._Standby, "adopt", adopting)
+    monkeypatch.setattr(standby.Standby, "adopt", adopting)
     assert _cli_check(tree) == 1
     warm = json.loads(capsys.readouterr().out)["findings"]
     assert adopted == [frozenset({"token-unpaired"})]  # the early checker was given the settings
@@ -500,13 +500,13 @@ def test_a_warm_check_adopts_the_checker_forked_before_its_settings(tree, monkey
 def test_a_run_given_an_environment_of_its_own_does_not_adopt_the_early_checker(tree, monkeypatch):
     """The early checker reads the secrets from the environment it inherited; a run whose secrets
     come from another (check_paths' environ) checks with its own, in a checker of its own."""
-    from mkdocs_oo_jwt.run import pipeline
+    from mkdocs_oo_jwt.run import standby
 
     cache = tree / ".oo-jwt-cache"
     _warm(tree, cache)
     write_page(tree)  # signed with SECRET, the url now right
     monkeypatch.setenv("OO_JWT_SECRET", "not-the-runs-secret-0123456789abcdef")
-    pipeline.standby_early()
+    standby.standby_early()
     assert _warm(tree, cache) == []  # with environ's SECRET: the signature verifies
     assert _no_child_left()
 

@@ -117,7 +117,7 @@ def test_no_module_uses_another_modules_private_names():
 def test_the_reading_of_imports_sees_what_the_checks_need(tmp_path):
     """The tests above are not vacuous: relative, function-level and attribute uses are all read."""
     edges = graph()
-    assert f"{NAME}.engine" in edges[f"{NAME}.run.pipeline"]  # the run imports the engine
+    assert f"{NAME}.engine" in edges[f"{NAME}.run.checker"]  # the run imports the engine
     assert f"{NAME}.rules" in edges[f"{NAME}.engine"]  # inside check_page's function body
     assert f"{NAME}.extract.code" not in edges[f"{NAME}.extract.js"]  # for annotations only
     sample = tmp_path / "sample.py"

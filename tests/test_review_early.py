@@ -1,4 +1,4 @@
-"""Review of the checker forked before the settings are read (``pipeline.standby_early``): it
+"""Review of the checker forked before the settings are read (``standby.standby_early``): it
 checks with the secrets the run checks with, or it is not used; and a signal that comes in while a
 child is being forked leaves no child behind, also when the run was started from Python."""
 
@@ -17,7 +17,7 @@ import pytest
 from pagekit import CONVERSION_WITH_TOKEN as PAGE
 
 from mkdocs_oo_jwt.cli import main
-from mkdocs_oo_jwt.run import pipeline
+from mkdocs_oo_jwt.run import standby
 from mkdocs_oo_jwt.run.checking import check_paths
 from mkdocs_oo_jwt.run.forking import fork_is_safe
 from mkdocs_oo_jwt.settings import Settings
@@ -64,13 +64,13 @@ def test_an_early_checker_whose_environment_no_longer_holds_the_runs_secret_is_n
     assert [f[0] for f in _findings(tmp_path, cache)] == ["token-payload-mismatch"]  # the cache written
     _page(tmp_path, "https://example.com/a.docx")  # now right, signed with the run's secret
     monkeypatch.setenv("OO_JWT_SECRET", OTHER)
-    pipeline.standby_early()  # forked while the environment held another secret
+    standby.standby_early()  # forked while the environment held another secret
     monkeypatch.setenv("OO_JWT_SECRET", SECRET)
     try:
         assert _findings(tmp_path, cache) == [] == _findings(tmp_path, None)
         assert _findings(tmp_path, cache) == []  # and no wrong answer was kept
     finally:
-        pipeline.drop_standby_early()
+        standby.drop_standby_early()
 
 
 @FORKS
@@ -90,13 +90,13 @@ def test_an_early_checker_given_the_same_secrets_through_environ_is_used(tmp_pat
         return check_page(*args, **kwargs)
 
     monkeypatch.setattr(engine, "check_page", marked)
-    pipeline.standby_early()
-    early = pipeline._EARLY.pid  # noqa: SLF001 - which child checks is what this test is about
+    standby.standby_early()
+    early = standby._EARLY.pid  # noqa: SLF001 - which child checks is what this test is about
     try:
         result = check_paths([str(tmp_path / "docs")], Settings(), environ={"OO_JWT_SECRET": SECRET}, cache_dir=cache,
                              jobs=2)
     finally:
-        pipeline.drop_standby_early()
+        standby.drop_standby_early()
     assert [f.rule for f in result.findings] == ["token-signature"]
     assert sorted(p.name for p in tmp_path.glob("checked-in-*")) == [f"checked-in-{early}"]
 
@@ -205,7 +205,7 @@ def test_the_early_checker_reads_the_variable_the_configuration_names(tmp_path, 
     assert main(argv) == 1
     _page(tmp_path, "https://example.com/a.docx")  # right now, and signed with MY_INBOX's secret
     capsys.readouterr()
-    main_pid, check_page, adopt = os.getpid(), engine.check_page, pipeline._Standby.adopt
+    main_pid, check_page, adopt = os.getpid(), engine.check_page, standby.Standby.adopt
     adopted: list[int] = []
 
     def marked(*args, **kwargs):
@@ -217,7 +217,7 @@ def test_the_early_checker_reads_the_variable_the_configuration_names(tmp_path, 
         return adopt(standby, settings)
 
     monkeypatch.setattr(engine, "check_page", marked)
-    monkeypatch.setattr(pipeline._Standby, "adopt", adopting)
+    monkeypatch.setattr(standby.Standby, "adopt", adopting)
     assert main(argv) == 0
     warm = capsys.readouterr().out
     assert len(adopted) == 1 and sorted(p.name for p in tmp_path.glob("checked-in-*")) == [f"checked-in-{adopted[0]}"]
@@ -243,12 +243,12 @@ def test_settings_the_early_checker_cannot_be_sent_are_checked_by_a_checker_of_t
     _page(tmp_path, "http://example.com/a.docx")
     findings(cache)
     _page(tmp_path, "https://example.com/a.docx", secret=OTHER)
-    pipeline.standby_early()
-    early = pipeline._EARLY
+    standby.standby_early()
+    early = standby._EARLY
     try:
         assert [f[0] for f in findings(cache)] == ["token-signature"]
         assert early is None or _gone(early.pid)
     finally:
-        pipeline.drop_standby_early()
+        standby.drop_standby_early()
         if early is not None:
             early.close()

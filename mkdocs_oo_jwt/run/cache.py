@@ -35,9 +35,9 @@ from typing import Any
 
 from ..model import Finding, Location, Severity, Span, Suppressed
 from .files import NO_FOLLOW, NotRead, read_regular_file
+from .places import CACHE_FILE as FILE
 from .stamps import Stamp, is_racy, secret_fingerprint, tool_stamp
 
-FILE = "findings-v2.json"
 FORMAT = "findings 4 (with subjects): stats [dev, ino, size, mtime_ns, ctime_ns, content hash, racy]"  # part of the key
 NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)
 # Larger cache files are neither read nor written. Fixed, not relative to the tree (its size is
@@ -202,13 +202,11 @@ def write(folder: Path, name: str, data: str | bytes) -> str | None:
     is made, and ignores itself in git. A folder that cannot be written is only a slower next run:
     the reason is returned (None: written). A write that fails (a full disk, a file size limit,
     Ctrl-C) leaves no temporary file."""
-    import tempfile
-
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(folder)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+        fd, temporary = _temporary_file(folder)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     try:
@@ -229,6 +227,19 @@ def write(folder: Path, name: str, data: str | bytes) -> str | None:
         return exc.strerror or type(exc).__name__
     _remove_stale_temporaries(folder)
     return None
+
+
+def _temporary_file(folder: Path) -> tuple[int, str]:
+    """A new file of the folder, only this process's (made by it, readable by its user only, not
+    through a link), open for writing: as ``tempfile.mkstemp`` makes one, without importing
+    ``tempfile`` (and ``shutil``, ``random``) at the end of every run that changed a page."""
+    for _ in range(100):
+        path = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}{TEMP_SUFFIX}")
+        try:
+            return os.open(path, _CREATE_FLAGS, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no temporary file name left in {folder}")
 
 
 def _ignore_in_git(folder: Path) -> None:

@@ -10,7 +10,6 @@ from ..flows import ROLES, bundled_schema_dir
 from ..model import Finding, Notice, RunResult, Severity
 from ..settings import MIN_SECRET_BYTES, Secret, Settings, for_file, secrets_from_env
 
-DEFAULT_CACHE = ".oo-jwt-cache"  # the cache folder of `check` without --cache-dir
 
 
 def check_paths(
@@ -24,6 +23,7 @@ def check_paths(
     the others are read, looked at cheaply, and parsed only if they can hold a sample, on every
     core (see ``pipeline``). Each page is read once and parsed at most once."""
     from . import pipeline
+    from .checker import NEW, NO
     from .cache import Cache, run_key, settings_text
 
     secrets = secrets_from_env(settings, environ)
@@ -49,9 +49,9 @@ def check_paths(
         seen[index] = shown, findings
         note_fail_on(fail_on, settings, file, shown)
         unsigned |= roles
-        if cache is not None and keep != pipeline.NO:
+        if cache is not None and keep != NO:
             kept.add(file)
-            if keep == pipeline.NEW:
+            if keep == NEW:
                 cache.put(file, stamp, content_hash, findings, roles)
     unwritten = None
     if cache is not None:

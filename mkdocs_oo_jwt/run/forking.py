@@ -27,8 +27,13 @@ PARENT_POLL = 0.5  # seconds between two looks at the parent, where the kernel c
 def fork_is_safe() -> bool:
     """The platform has ``fork``, and no other thread runs (a fork copies no other thread, nor
     the locks they hold, which could then never be released)."""
-    threading = sys.modules.get("threading")  # never imported: no other thread
-    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+    return hasattr(os, "fork") and not other_threads()
+
+
+def other_threads() -> bool:
+    """Does a thread other than this one run in the process?"""
+    threading = sys.modules.get("threading")  # never imported: no other thread was started with it
+    return threading is not None and threading.active_count() > 1
 
 
 @contextmanager
@@ -60,6 +65,40 @@ def become_child(parent: int) -> None:
         os._exit(1)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
+
+
+CHECKER_NICENESS = 5  # how much less a checker weighs than the process looking at the pages (``yield_processor``)
+PIPE_BYTES = 1 << 20  # a pipe's size where the system allows: its writer need not wait while its reader imports
+
+
+def yield_processor() -> None:
+    """Run by a checker once it is a child: it yields the processor to the process that looks at
+    the pages, whose pages it waits for (that looking is what every checker waits on; the
+    checkers' own work fills what is left of the cores)."""
+    try:
+        os.nice(CHECKER_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def checker_start(parent: int) -> None:
+    """A checker of a pool (its ``initializer``): it dies with its parent (``become_child``) and
+    yields the processor (``yield_processor``)."""
+    become_child(parent)
+    yield_processor()
+
+
+def pipe() -> tuple[int, int]:
+    """A pipe of ``PIPE_BYTES`` where the system allows (else a smaller one: the writer may wait
+    for the reader now and then)."""
+    read, write = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+    return read, write
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

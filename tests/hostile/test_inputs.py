@@ -593,10 +593,10 @@ def _looker_dies_at_page_64(index, *args):
 def _checker_dies(batch):
     if os.getpid() != _MAIN_PID:
         os._exit(9)
-    return _REAL["_check_batch"](batch)
+    return _REAL["check_batch"](batch)
 
 
-@pytest.mark.parametrize("stage, dying", [("_look", _looker_dies_at_page_64), ("_check_batch", _checker_dies)])
+@pytest.mark.parametrize("stage, dying", [("_look", _looker_dies_at_page_64), ("check_batch", _checker_dies)])
 def test_when_a_worker_dies_its_pages_are_checked_in_the_main_process(env, run, monkeypatch, stage, dying):
     for i in range(200):
         (env / f"p{i:03}.md").write_text(MY_PAGE if i % 3 else NEIGHBOUR, encoding="utf-8")

@@ -1,0 +1,82 @@
+"""Checking a page that was looked at, in whichever process of a run does it (the main one, a
+checker of the pool, the checker on standby), and what each of them shares: the run's state, which
+a forked process inherits (``RUN``), and the import of the checking machinery (``load_checking``).
+
+A page goes through a run as a ``Looked`` tuple: (index, file, shown, findings or None when the
+page is still to be checked, roles without a secret, keep, content hash ("" for a page with
+nothing to check), stamp (``stamps.stamp_of``) as read or None, the page's bytes when it is to be
+checked). Plain tuples: ten thousand of them cross a pipe. keep: NEW findings to put in the cache,
+KNOWN taken from it by the page's stat, or NO (they depend on the clock, or the page could not be
+read).
+"""
+
+from __future__ import annotations
+
+import gc
+
+from .. import engine
+from ..flows import FlowRegistry, lenient_validator
+from ..settings import for_file
+from .files import decode_page, internal_error
+
+Looked = tuple
+NEW, KNOWN, NO = 1, 2, 0
+
+# (settings, secrets, cache, known, flows) of the run: set by the process that runs it
+# (``pipeline.Run``) or, in an early standby, once the settings came; inherited by every fork
+RUN: tuple | None = None
+
+
+def check(looked: Looked) -> Looked:
+    """The looked-at page checked: its findings in place of None (a checker failure is one
+    finding, never the end of the run)."""
+    index, file, shown, _, _, _, content_hash, stat, data = looked
+    settings, secrets, _, _, flows = RUN  # type: ignore[misc]
+    try:
+        page = decode_page(data, shown, file)  # text: looked at already
+        report = engine.check_page(page, for_file(settings, file), flows, secrets)
+    except Exception as exc:  # noqa: BLE001 - one page's bug must not stop the run, nor print a traceback
+        return index, file, shown, [internal_error(shown, exc)], set(), NO, content_hash, stat, None
+    keep = NEW if report.cacheable else NO
+    # what the page's directives suppressed travels (and is cached) with its findings, marked
+    return index, file, shown, report.findings + report.suppressed, report.unsigned_roles, keep, content_hash, stat, None
+
+
+def check_batch(batch: list[Looked]) -> list[Looked]:
+    return [check(looked) for looked in batch]
+
+
+def load_checking(flows: FlowRegistry | None) -> None:
+    """Import and build what checking a page needs, so that processes forked after inherit it.
+
+    The cyclic garbage collector is off meanwhile (imports make no garbage worth a collection),
+    and what was built is then frozen: never scanned again by a collection, so a forked checker
+    does not write to (and copy) every page of memory it inherited. ``flows`` None: the modules
+    only (a standby forked before the flows were known); again with the flows, their parts."""
+    gc.disable()
+    try:
+        _import_checking(flows)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _import_checking(flows: FlowRegistry | None) -> None:
+    from .. import attribution, pairing, rules, signing  # noqa: F401
+    from ..extract import extract  # noqa: F401
+    from ..extract.markdown import markdown_parser
+    from ..extract.treesitter import parser
+    from ..tokens import decode  # noqa: F401
+
+    import jwt  # noqa: F401
+    from jsonschema.exceptions import best_match  # noqa: F401
+
+    markdown_parser()
+    for language in ("json", "javascript", "typescript", "tsx", "python"):
+        parser(language)
+    lenient_validator()
+    if flows is None:
+        return
+    flows.vocabulary  # noqa: B018 - the evidence vocabulary, stemmed (the stemmer imported here)
+    lenient_validator()
+    flows.registry  # noqa: B018 - built here, inherited by the checkers

@@ -1,0 +1,192 @@
+"""The checker on standby: a process forked at the start of a run that is likely warm (a cache
+to look pages up in), which imports the checking machinery while the main process looks at the
+pages, on another core, and checks the first ``FORK_AT`` pages found changed as they come. A warm
+run mostly finds a page or two to check: their check then costs no import after the walk. When no
+page changed it is killed, its import unfinished.
+
+The command forks it first thing (``standby_early``), before its arguments are parsed or anything
+heavy is imported: what a warm run with a changed page waits for is that import, so the earlier
+it starts the better, and a process with little memory forks fast and shares more with its child.
+Nothing but the standard library and ``forking`` is imported here; the child imports the rest.
+The run adopts it (``take_early``, ``Standby.adopt``) and sends it the settings, from which it
+reads the secrets itself, from the environment it inherited (as the main process does: nothing
+secret crosses a pipe); a run that does not (a usage or configuration error, no cache after all,
+its secrets not the ones that environment gives: ``Standby.reads``) ends it (``drop_standby_early``).
+
+Pages go one way and results come back only after the end (an empty tuple), so neither side waits
+for the other with a full pipe. If it dies, its pages are checked in the main process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from typing import Iterator
+
+from .forking import become_child, fork_is_safe, held_signals, pipe, yield_processor
+
+FORK_AT = 16  # pages to check before a run forks its checkers (fewer are checked by the standby or in the main process)
+
+_EARLY: "Standby | None" = None  # forked before the settings were read (``standby_early``)
+
+
+def standby_early() -> None:
+    """Fork the checker on standby now, at the start of a command that is likely a warm check
+    (``cli`` knows from its arguments and a stat: a cache file is there)."""
+    global _EARLY
+
+    if _EARLY is None and (os.cpu_count() or 1) > 1 and fork_is_safe():
+        _EARLY = Standby(early=True)
+
+
+def take_early() -> "Standby | None":
+    """The early standby, now the caller's to adopt or close (None if there is none)."""
+    global _EARLY
+
+    early, _EARLY = _EARLY, None
+    return early
+
+
+def drop_standby_early() -> None:
+    """The early standby no run adopted, killed (its import unfinished)."""
+    early = take_early()
+    if early is not None:
+        early.close()
+
+
+class Standby:
+    def __init__(self, early: bool = False):
+        """``early``: forked before the run's settings are known (``standby_early``): its first
+        message is the settings. The environment it inherits is kept here too (``reads``)."""
+        self.sent: list[tuple] = []
+        self.environ = dict(os.environ) if early else None  # in this process only: never sent
+        self.pid = 0
+        read_pages, write_pages = pipe()
+        read_results, write_results = os.pipe()
+        parent = os.getpid()
+        try:
+            with held_signals():  # until the checker is ready to die with this process
+                self.pid = os.fork()
+                if self.pid == 0:  # the checker: never leaves this block (nor lets the signals in early)
+                    Standby._check_and_exit(parent, (write_pages, read_results), read_pages, write_results, early)
+                os.close(read_pages)  # whole before a signal held meanwhile comes in
+                os.close(write_results)
+                self.pages = os.fdopen(write_pages, "wb")
+                self.back = os.fdopen(read_results, "rb")
+        except BaseException:  # that signal (Ctrl-C, SIGTERM): the checker ended, not left waiting
+            if self.pid:
+                self.close()
+            raise
+
+    def reads(self, settings, secrets: dict) -> bool:
+        """Does an early standby, sent ``settings``, read the run's ``secrets`` from the environment
+        it inherited? Told here, from the copy of it kept at the fork (nothing secret is sent): a run
+        given an environment of its own (``check_paths``' ``environ``), or one that changed since,
+        must not have its pages checked with other secrets (nor their findings cached as its own)."""
+        from ..settings import ConfigError, secrets_from_env
+
+        if self.environ is None:
+            return False
+        try:
+            inherited = secrets_from_env(settings, self.environ)
+        except ConfigError:
+            return False
+        return _revealed(inherited) == _revealed(secrets)
+
+    def adopt(self, settings) -> bool:
+        """An early standby given the run's settings (no secret is in them); False, and it ended, if it
+        died or they cannot be sent (settings made in Python may hold what pickle refuses: a
+        ``MappingProxyType``): the run then forks a checker of its own, which inherits them."""
+        try:
+            pickle.dump(settings, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.flush()
+        except Exception:  # noqa: BLE001 - OSError (it died), PicklingError, TypeError...
+            self.close()
+            return False
+        return True
+
+    @staticmethod
+    def _check_and_exit(parent: int, unused: tuple[int, int], read_pages: int, write_results: int,
+                        early: bool) -> None:
+        code = 1
+        try:
+            become_child(parent)
+            yield_processor()  # to the main process's looking too
+            for fd in unused:
+                os.close(fd)
+            from . import checker
+            from ..flows import load_flows
+            from ..settings import secrets_from_env
+
+            checked = []
+            with os.fdopen(read_pages, "rb") as pages:
+                if early:  # the machinery first, then the settings it was forked too early to know
+                    checker.load_checking(None)
+                    settings = pickle.load(pages)
+                    checker.RUN = (settings, secrets_from_env(settings), None, None, load_flows(settings.flows_dirs))
+                checker.load_checking(checker.RUN[4])  # type: ignore[index]
+                while True:
+                    looked = pickle.load(pages)
+                    if not looked:  # the end
+                        break
+                    checked.append(checker.check(looked))
+            with os.fdopen(write_results, "wb") as out:
+                pickle.dump(checked, out, pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the main process checks its pages instead
+            pass
+        finally:
+            os._exit(code)
+
+    def takes(self) -> bool:
+        return self.pid != 0 and len(self.sent) < FORK_AT
+
+    def send(self, looked: tuple) -> None:
+        try:
+            pickle.dump(looked, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.flush()
+        except OSError:  # it died: its pages are checked here (``results``)
+            self._stop()
+        self.sent.append(looked)
+
+    def results(self) -> Iterator[tuple]:
+        """What it checked; the pages it did not, checked here."""
+        checked: list[tuple] = []
+        if self.sent and self.pid:
+            try:
+                pickle.dump((), self.pages, pickle.HIGHEST_PROTOCOL)
+                self.pages.close()
+                checked = pickle.load(self.back)
+            except Exception:  # noqa: BLE001 - EOF or a torn message: it died
+                checked = []
+        done = {looked[0] for looked in checked}
+        yield from checked
+        missed = [looked for looked in self.sent if looked[0] not in done]
+        if missed:
+            from . import checker
+
+            yield from checker.check_batch(missed)
+
+    def _stop(self) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
+
+    def close(self) -> None:
+        """Killed unless it has sent its results (so with no page to check, it never finishes its import)."""
+        for stream in (self.pages, self.back):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stop()
+
+
+def _revealed(secrets: dict) -> dict[str, tuple[str, str]]:
+    """role -> (value, the variable it came from): two runs' secrets compared, in this process."""
+    return {role: (secret.reveal(), secret.source) for role, secret in secrets.items()}
