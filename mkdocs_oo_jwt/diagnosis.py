@@ -261,6 +261,15 @@ def inner_payload(payload: Any) -> Any:
     return payload
 
 
+def not_an_object(value: Any) -> str:
+    """What a JSON value that should be an object (the parameters a token signs: ``inspect
+    --against``'s file) is instead, in the words the segments' problems use; a JSON string
+    holding an object's text is said to be encoded twice, with what to give instead."""
+    if isinstance(value, str) and isinstance(inner_payload(value), dict):
+        return "a JSON string holding the text of an object (encoded twice): give the object itself, not its text"
+    return f"a JSON {_json_type(value)}, not an object: no parameters to compare the token with"
+
+
 def _json_text(text: str) -> bool:
     if not text.lstrip().startswith(("{", "[")):
         return False

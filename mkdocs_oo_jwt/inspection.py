@@ -60,14 +60,21 @@ def read_against(name: str, text: str, settings: Settings) -> Against:
     """The config or body a token is meant to sign, read by the extractors a page's examples are
     read with: JSON (with comments and ``...`` elisions, a ``token`` member left out, a displayed
     ``{"payload": ...}`` unwrapped) or a JS/TS object literal (expressions, spreads, the call it
-    is passed to). UsageError when neither is there."""
+    is passed to). UsageError when neither is there, or when the JSON is no object (a string, an
+    object's text encoded twice among them, a number, an array, null): no parameters to compare."""
     text = text.removeprefix("\ufeff")
     suffix = os.path.splitext(name)[1].lower()
     fault = None
     if suffix not in JS_SUFFIXES:
         example, fault = _json_example(text, settings)
+        if example is not None and not isinstance(example.value, dict):
+            raise UsageError(f"{name}: {diagnosis.not_an_object(example.value)}")
         if example is not None:
             return Against(name, example, "json")
+        if fault is None:
+            scalar = _json_scalar(text)
+            if scalar is not _NO_VALUE:
+                raise UsageError(f"{name}: {diagnosis.not_an_object(scalar)}")
         if suffix == ".json":
             raise UsageError(f"{name}: {fault or 'no JSON value to compare with'}")
     from .extract.js import read_object
@@ -99,6 +106,27 @@ def _json_example(text: str, settings: Settings) -> tuple[Example | None, str | 
     if found.tokens:
         return None, "holds only a token: no parameters to compare with"
     return None, None
+
+
+_NO_VALUE = object()
+
+
+def _json_scalar(text: str) -> Any:
+    """The JSON string, number, boolean or null that is all of ``text`` (comments aside), which a
+    page's block never reads as an example; ``_NO_VALUE`` when the text is none of them."""
+    from .extract.jsonc import mask_comments
+
+    source = mask_comments(text)[0].strip()
+    if not source or source[0] in "{[":
+        return _NO_VALUE  # an object or array is the extractors' to read (or to say what stops it)
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(source, parse_constant=refuse)
+    except ValueError:
+        return _NO_VALUE
 
 
 def _longest_backticks(text: str) -> int:

@@ -2,7 +2,8 @@
 
 Blocks are read line by line: a line opening a JSON value starts an example, a request or status
 line starts an HTTP message (whose body follows), ``curl`` starts a command, a line that is only a
-JWT is a bare sample token, and any other line is prose, which may mention a JWT and which becomes
+JWT (or one cut short, its signature segment lost: malformed, never passed over) is a bare sample
+token, and any other line is prose, which may mention a JWT and which becomes
 the lead-in text of the next sample (text exports put the prose and the examples in one block).
 """
 
@@ -16,7 +17,7 @@ from urllib.parse import SplitResult, urlsplit
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import JWT, WHOLE_JWT, wrapped_jwts
+from .jwtshape import CUT_SHORT_JWT, JWT, WHOLE_JWT, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
@@ -103,6 +104,9 @@ class BlockScanner:
                 m = WHOLE_JWT.fullmatch(stripped)
                 s = first + m.start(1)
                 self.add_token(s, s + len(m.group(1)), "bare")
+                self.lead = []
+            elif CUT_SHORT_JWT.fullmatch(stripped):  # nothing after it continues it: a part lost
+                self.add_token(first, first + len(stripped), "bare")
                 self.lead = []
             else:
                 self.lead.append(stripped)

@@ -12,6 +12,10 @@ WHOLE_JWT = re.compile(rf"`?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*`?")
 LABEL = re.compile(r"[^`\n]{1,60}?[:：][*_]*")
 # a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ..."
 LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
+# a token cut short: its header, a dot, and what is left of its payload, its signature segment lost
+# ("eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi..."): on a code block's line of its own, where only a token
+# stands, it is a token with a part lost (token-malformed), never prose to pass over in silence
+CUT_SHORT_JWT = re.compile(rf"eyJ[{_B64}]+\.[{_B64}]*")
 
 # A token broken over lines (an editor's hard wrap, a copy from a narrow terminal) is one token: a
 # line ending with the beginning of one, then lines that hold only its continuation, until it is
