@@ -349,7 +349,13 @@ def zensical_warning(config: Path) -> str | None:
                 f"placeholder; add {table} to {toml}" + (f" with {given}" if given else "")
                 + _left_out(_given(options)[1]))
     evidence = zensical_installed()
-    if evidence is None or _names_extension(data.get("markdown_extensions"), EXTENSION):
+    if evidence is None:
+        return None
+    try:  # Zensical follows INHERIT its own way (it appends lists where MkDocs replaces them)
+        as_zensical = read_mkdocs_yml(config, as_zensical=True)
+    except ConfigError:
+        return None
+    if _names_extension(as_zensical.get("markdown_extensions"), EXTENSION):
         return None
     given = _yaml_options(options)
     return (f"{config} names the oo-jwt plugin but not the {EXTENSION} Markdown extension, and Zensical is "

@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -54,11 +55,12 @@ from .site import (Tally, fails, finding_text, findings_of, log_level, needed_ro
                    regenerated, roles_without_secret_message, spot, summary_line, unfilled_message, unfilled_spots)
 
 log = logging.getLogger("mkdocs.extensions.oo_jwt")  # under mkdocs.*: MkDocs' strict mode counts its warnings
-ORIGIN = f"markdown_extensions.{EXTENSION}"
+ORIGIN = f"markdown_extensions.{EXTENSION}"  # where the options are, when no generator says from which file
 # Before Python-Markdown's normalize_whitespace (30) and pymdownx.snippets (32): the text as the
 # generator handed it over, which is the source file's body when nothing changed it
 PRIORITY = 40
 PANELS_PRIORITY = 5  # after raw_html (30), amp_substitute (20) and unescape (10): the page's final HTML
+CONVERTED_PRIORITY = 0  # the last postprocessor: the page's conversion has ended
 
 
 class BuildFailed(Exception):
@@ -140,6 +142,69 @@ def _print_ours_in_one_line(kind, value, tb) -> None:
     _LIMIT.get("hook", sys.__excepthook__)(kind, value, tb)
 
 
+# The configuration files each generator looks for in the current folder, in its order, when its
+# command names none with -f / --config-file (zensical/main.py; MkDocs' and ProperDocs' config/base.py)
+CONFIG_FILES = {
+    "zensical": ("zensical.toml", "mkdocs.yml", "mkdocs.yaml"),
+    "mkdocs": ("mkdocs.yml", "mkdocs.yaml"),
+    "properdocs": ("properdocs.yml", "properdocs.yaml", "mkdocs.yml", "mkdocs.yaml"),
+}
+
+
+def config_file() -> str | None:
+    """The configuration file the generator of this process reads, as its command found it (its
+    ``-f``/``--config-file`` argument, else the first of its file names in the current folder), so
+    that a refusal names the file the user wrote the options in (zensical.toml, mkdocs.yml); None
+    in any other program (a script gives the extension its options itself)."""
+    name = generator()
+    if name is None:
+        return None
+    args = sys.argv[1:]
+    for at, arg in enumerate(args):
+        if arg in ("-f", "--config-file") and at + 1 < len(args):
+            return args[at + 1]
+        if arg.startswith("--config-file="):
+            return arg.split("=", 1)[1]
+        if arg.startswith("-f") and not arg.startswith("--") and len(arg) > 2:
+            return arg[2:]
+    return next((f for f in CONFIG_FILES[name] if os.path.isfile(f)), None)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Where the extension's options were written, as its messages name it: the file's name (the
+    place of ``settings.unknown_option``), the options' table or entry in it (``origin``), and
+    the way to its ``secrets`` (the plugin's words name mkdocs.yml's plugins section)."""
+
+    file: str = MKDOCS
+    origin: str = ORIGIN
+    table: str = ORIGIN  # where a secret_env or secrets option would go
+
+
+def options_place() -> Options:
+    """The extension's ``Options`` in this process (see ``config_file``)."""
+    path = config_file()
+    if path is None:
+        return Options()
+    name = os.path.basename(path)
+    if not name.endswith(".toml"):
+        return Options(name, f"{path} {ORIGIN}", f"{path} {ORIGIN}")
+    table = f'[{"project." if _has_project_table(path) else ""}markdown_extensions."{EXTENSION}"]'
+    return Options(name, f"{path} {table}", f"{table} of {path}")
+
+
+@functools.lru_cache(maxsize=8)
+def _has_project_table(path: str) -> bool:
+    """Does the TOML file hold a [project] table (Zensical reads the extension's table in it)?"""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fd:
+            return "project" in tomllib.load(fd)
+    except (OSError, ValueError, RecursionError):
+        return True  # Zensical's own error says what is wrong with the file
+
+
 def refuse(exc: BaseException) -> NoReturn:
     """Raise ``exc``, an option the extension refuses, as one line: under Zensical by ``ending``;
     under MkDocs and ProperDocs, whose "Failed to load extension" message lists the frames of the
@@ -209,10 +274,11 @@ class OoJwtExtension(Extension):
     def __init__(self, **kwargs: Any):
         _limit_as_it_was()  # a generator builds the extension for each page: the first of ours to run
         self.config = markdown_extension_config()
+        self.place = options_place()
         self._given: dict[str, Any] = {}
         try:
             super().__init__(**kwargs)  # setConfigs: each option through setConfig below
-            self.values = checked(self._given, MKDOCS, ORIGIN)
+            self.values = checked(self._given, MKDOCS, self.place.origin, self.place.file)
         except OptionError as exc:  # "<origin>: <option>: <problem>", without the frames of the checks
             refused = exc
         else:
@@ -223,14 +289,14 @@ class OoJwtExtension(Extension):
         """Keep the value as written: Python-Markdown's own setConfig would read a list given to an
         option whose default is None as True."""
         if key not in self.config:
-            raise OptionError(ORIGIN, str(key), unknown_option(key, MKDOCS))
+            raise OptionError(self.place.origin, str(key), unknown_option(key, MKDOCS, self.place.file))
         self._given[key] = value
 
     def settings(self, base: Path):
         """The settings, with ``flows_dir`` relative to ``base`` (the generator's config folder):
         the plugin's reading of options given from Python (``secrets`` values are those of the
         environment variables that hold them)."""
-        return settings_from(self.values, base, ORIGIN, os.environ)
+        return settings_from(self.values, base, self.place.origin, os.environ, self.place.file)
 
     @property
     def mode(self) -> str:
@@ -239,6 +305,7 @@ class OoJwtExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         check = _CheckPage(md, self)
         md.preprocessors.register(check, "oo_jwt", PRIORITY)
+        md.postprocessors.register(_Converted(md), "oo_jwt_converted", CONVERTED_PRIORITY)
         if self.values.get("panels"):
             from .panels import PanelStash
 
@@ -262,6 +329,8 @@ class Source:
     file: str | None = None  # the source file
     shown: str | None = None  # its path as reported (relative to docs_dir)
     base: Path | None = None  # the generator's config folder (flows_dir is relative to it)
+    config: Any = None  # the generator's configuration object (one per build under MkDocs)
+    zensical: bool = False  # Zensical registered it (a server's rebuild keeps its configuration)
 
 
 def source_of(md: Markdown) -> Source:
@@ -272,7 +341,7 @@ def source_of(md: Markdown) -> Source:
         path = getattr(page, "path", None)
         if isinstance(path, str) and path and isinstance(config, dict) and config.get("root_dir"):
             root = Path(str(config["root_dir"]))
-            return Source(str(root / str(config.get("docs_dir") or "docs") / path), path, root)
+            return Source(str(root / str(config.get("docs_dir") or "docs") / path), path, root, config, True)
     for processor in md.treeprocessors:  # MkDocs' and ProperDocs' tree processors: file, config
         file = getattr(processor, "file", None)
         shown = getattr(file, "src_uri", None)
@@ -281,7 +350,7 @@ def source_of(md: Markdown) -> Source:
             config_file = config.get("config_file_path") if hasattr(config, "get") else None
             abs_src = getattr(file, "abs_src_path", None)
             return Source(abs_src if isinstance(abs_src, str) else None, shown,
-                          Path(config_file).parent if isinstance(config_file, str) else None)
+                          Path(config_file).parent if isinstance(config_file, str) else None, config)
     return Source()
 
 
@@ -309,21 +378,55 @@ def body_label(body: str) -> str:
 
 
 _FLOWS: dict = {}  # (flows_dirs, their schemas' stamps) -> the registry: loaded once, not once per page
-# What this process has said already: each run notice once (a short secret), and each role whose
-# tokens went unsigned once, named when a page first needs it. Not per build: a server's rebuilds
-# (``mkdocs serve``; ``zensical serve`` converts only the pages edited) run in one process with the
-# same environment, hence the same secrets; a role that no page before needed is news, said then.
+# What this build has said already: each run notice once (a short secret), and each role whose
+# tokens went unsigned once, named when a page first needs it. Said again at each build, as the
+# plugin says them: a server (``mkdocs serve``, ``zensical serve``) builds again and again in one
+# process, and each build's output is read on its own (see ``_in_build``).
 _NOTED: set[str] = set()
 _UNSIGNED_NOTED: set[str] = set()
 _BASELINES: dict = {}  # (file, its stat) -> the baseline: read once, again when it changes
+# The build of the last page converted: the generator's configuration object, and when that page's
+# conversion ended (``_Converted``).
+_BUILD: dict = {"config": None, "ended": None}
+# Zensical's server keeps its configuration from build to build (a new one only when the file
+# changes) and converts only the pages edited: a pause this long (seconds) since the last page's
+# conversion ended starts a new build. A build converts its pages one after another with no such
+# pause (a few milliseconds apart); a writer's next save comes later than this.
+BUILD_GAP = 1.0
 
 
-def _not_baselined(settings, file: str | None, findings: list) -> list:
+def _in_build(source: Source) -> None:
+    """Start a new build's notices when this page is the first of a build: the generator's
+    configuration is another object than the last page's (MkDocs makes one per build, ``mkdocs
+    serve`` too; Zensical one per reading of its file), or, under Zensical, the last page's
+    conversion ended more than ``BUILD_GAP`` seconds ago. A page converted with no generator
+    behind it (a script) belongs to the process's one "build"."""
+    ended = _BUILD["ended"]
+    new = source.config is not _BUILD["config"] or (
+        source.zensical and ended is not None and time.monotonic() - ended > BUILD_GAP)
+    if new:
+        _BUILD["config"] = source.config
+        _NOTED.clear()
+        _UNSIGNED_NOTED.clear()
+    _BUILD["ended"] = time.monotonic()  # until ``_Converted`` says when the conversion ended
+
+
+class _Converted(Postprocessor):
+    """The conversion of a page ended (see ``_in_build``)."""
+
+    def run(self, text: str) -> str:
+        _BUILD["ended"] = time.monotonic()
+        return text
+
+
+def _not_baselined(settings, file: str | None, findings: list, tally: Tally) -> list:
     """The page's findings the baseline (option baseline) does not hold; those it holds are logged
-    at DEBUG, and its entries for this page that no finding matches any more at INFO. A text
-    handed over without its file cannot be looked up: all its findings count."""
+    at DEBUG, and its entries for this page that no finding matches any more at INFO; both are
+    counted in ``tally`` for the summary. A text handed over without its file cannot be looked
+    up: all its findings count."""
     from .baseline import BaselineError, Gate, load
 
+    tally.gated = settings.baseline is not None
     if settings.baseline is None or file is None:
         return findings
     try:
@@ -346,6 +449,7 @@ def _not_baselined(settings, file: str | None, findings: list) -> list:
         else:
             out.append(finding)
     stale = len(gate.stale())
+    tally.baselined, tally.stale = gate.baselined, stale
     if stale:
         log.info(f"oo-jwt: {findings[0].path if findings else gate.baseline.key(file)}: {stale} baseline "
                  f"{'entry' if stale == 1 else 'entries'} of this page no finding matches any more "
@@ -438,12 +542,13 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str], stash=None
 
     body = normalise("\n".join(lines)).removeprefix("\ufeff")  # a BOM is not text (Page keeps it aside too)
     source = source_of(md)
+    _in_build(source)
     settings = for_file(extension.settings(source.base or Path.cwd()), source.file)  # the page's own
     flows = _flows(settings)
     secrets = secrets_from_env(settings)
     regenerate = extension.mode == "regenerate"
     if regenerate and not secrets:
-        raise failure(no_secret_message(settings))
+        raise failure(no_secret_message(settings, extension.place.table))
 
     # the page: the source file whole where the text handed over is its body, else that text
     doc: Page | Finding | None = None
@@ -482,7 +587,7 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str], stash=None
             failing.append(text)
 
     fixes = report.fixes if report is not None and regenerate else []
-    for finding in _not_baselined(settings, source.file, findings + (report.findings if report is not None else [])):
+    for finding in _not_baselined(settings, source.file, findings + (report.findings if report is not None else []), tally):
         fail = fails(finding.severity, fail_on)
         # a build that goes on shows the token freshly signed; one that fails shows nothing
         text = finding_text(finding, regenerated=not fail and regenerated(finding, fixes), where=where(finding))
@@ -509,7 +614,8 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str], stash=None
             log.info(f"oo-jwt: {notice.message}")  # said, never a reason to fail (as in the plugin and the command)
 
     if regenerate and needed:
-        raise failure(roles_without_secret_message(settings, needed, [f"unsigned tokens on {label or doc.path}"]))
+        raise failure(roles_without_secret_message(settings, needed, [f"unsigned tokens on {label or doc.path}"],
+                                                   extension.place.table))
     if failing:
         more = len(failing) - 1
         raise failure(f"oo-jwt: {failing[0]}" + (f" (and {more} more on this page, logged above)" if more else ""))
@@ -522,7 +628,9 @@ def _check(md: Markdown, extension: OoJwtExtension, lines: list[str], stash=None
         if left:  # a preprocessor after oo-jwt dropped the marker lines
             log.info(f"oo-jwt: {len(left)} decoded-token panel(s) of the page converted before left out: the "
                      "Markdown was changed after oo-jwt added them")
-        edits += stash.edits(doc, page_panels(doc, settings, flows, secrets, fixes, material=material_theme(md)))
+        material = material_theme(md)  # whose search (Material's, Zensical's) skips what is marked
+        edits += stash.edits(doc, page_panels(doc, settings, flows, secrets, fixes, material=material,
+                                              search_exclude=material))
     if not edits:
         return lines
     if label is not None:  # the text itself was checked: its offsets are the body's

@@ -15,6 +15,13 @@ same two steps:
    panel's HTML where its marker paragraph is. The marker is a word of letters and digits with a
    random part per stash, so no page can write one, and no Markdown extension changes it.
 
+A panel shows what the page's text does not hold (the decoded JSON): it stays out of the site's
+search index. The MkDocs plugin puts the panels in after the search plugins have read the page
+(``PanelStash.hide`` makes the markers HTML comments, which no search indexes, until then); the
+extension, which renders the page's final HTML itself, marks each panel ``data-search-exclude``
+where the site's search honours it (Zensical's, Material's: both take the attribute out of the
+page they write).
+
 Everything shown is HTML-escaped (a payload holding ``</details><script>`` reads as that text), no
 script and no external asset is used (``details``/``summary`` open with the keyboard in every
 browser), and a secret is never shown: the panel says whether the token verifies, never with what.
@@ -71,10 +78,10 @@ class Panel:
 
 
 def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
-                fixes: list[Fix] = (), *, material: bool = False) -> list[Panel]:
+                fixes: list[Fix] = (), *, material: bool = False, search_exclude: bool = False) -> list[Panel]:
     """The panels of one page, in page order ([] when the page turns them off or holds no token).
     ``fixes``: the freshly signed tokens the built page shows in place of stale ones and
-    placeholders (mode regenerate)."""
+    placeholders (mode regenerate). ``search_exclude``: marked for the site's search to skip."""
     from .engine import explain_page
     from .samples import PLACEHOLDER
 
@@ -100,7 +107,8 @@ def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dic
         if body is None:
             continue
         summary, content = body
-        out.append(Panel(_after(doc, token), _indent(doc, token.where.lines[0]), _details(summary, content, material)))
+        out.append(Panel(_after(doc, token), _indent(doc, token.where.lines[0]),
+                         _details(summary, content, material, search_exclude)))
     return out
 
 
@@ -172,10 +180,14 @@ def _accepted(finding, disabled: frozenset[str]) -> str:
     return " (a rule this site disables)" if finding.rule in disabled else ""
 
 
-def _details(summary: str, content: str, material: bool) -> str:
+SEARCH_EXCLUDE = ' data-search-exclude="true"'  # with a value: Material's search takes only such out of the page
+
+
+def _details(summary: str, content: str, material: bool, search_exclude: bool = False) -> str:
     """Material's collapsible admonition (as pymdownx.details writes it) or a plain ``details``."""
     classes = f"note {CSS_CLASS}" if material else CSS_CLASS
-    return f'<details class="{classes}">\n<summary>{_text(summary)}</summary>\n{content}\n</details>'
+    skipped = SEARCH_EXCLUDE if search_exclude else ""
+    return f'<details class="{classes}"{skipped}>\n<summary>{_text(summary)}</summary>\n{content}\n</details>'
 
 
 def _text(value: str) -> str:
@@ -304,7 +316,8 @@ class PanelStash:
         self._count = 0
         self._html: dict[str, str] = {}
         self._filled: set[str] = set()
-        self._marker = re.compile(rf"<p>\s*({self.prefix}n\d+)\s*</p>|({self.prefix}n\d+)")
+        self._pages: dict[str, list[str]] = {}  # a page's path -> the markers put into it
+        self._marker = re.compile(rf"<p>\s*({self.prefix}n\d+)\s*</p>|<!--({self.prefix}n\d+)-->|({self.prefix}n\d+)")
 
     def edits(self, doc: Page, panels: list[Panel]) -> list[Fix]:
         """Insertions into the page's text (spans of no length): a marker paragraph after each
@@ -314,6 +327,7 @@ class PanelStash:
             marker = f"{self.prefix}n{self._count}"
             self._count += 1
             self._html[marker] = panel.html
+            self._pages.setdefault(doc.path, []).append(marker)
             grouped.setdefault(panel.after, (panel.indent, []))[1].append(marker)
         out = []
         for after, (indent, markers) in grouped.items():
@@ -328,21 +342,33 @@ class PanelStash:
 
     def fill(self, rendered: str) -> str:
         """The rendered page (or a part of it: Python-Markdown's toc runs the postprocessors on
-        each heading too) with each marker paragraph replaced by its panel."""
+        each heading too) with each marker paragraph (or its comment: ``hide``) replaced by its panel."""
         if self.prefix not in rendered:
             return rendered
 
         def panel(m: re.Match) -> str:
-            marker = m.group(1) or m.group(2)
+            marker = m.group(1) or m.group(2) or m.group(3)
             self._filled.add(marker)
             return self._html.get(marker, "")
 
         return self._marker.sub(panel, rendered)
 
-    def forget(self) -> list[str]:
-        """Drop the panels made so far; the markers of those that reached no rendered page are
-        returned (something changed the Markdown after the markers went in)."""
-        left = [marker for marker in self._html if marker not in self._filled]
-        self._html.clear()
-        self._filled.clear()
+    def hide(self, rendered: str) -> str:
+        """The rendered page with each marker paragraph an HTML comment: no text for a search to
+        index, and still the panel's place for ``fill``."""
+        if self.prefix not in rendered:
+            return rendered
+        return self._marker.sub(lambda m: f"<!--{m.group(1) or m.group(2) or m.group(3)}-->", rendered)
+
+    def forget(self, page: str | None = None) -> list[str]:
+        """Drop the panels made so far for ``page`` (a path, as ``edits`` was given it), or for
+        every page; the markers of those that reached no rendered page are returned (something
+        changed the Markdown or the HTML after the markers went in)."""
+        markers = list(self._html) if page is None else self._pages.pop(page, [])
+        if page is None:
+            self._pages.clear()
+        left = [marker for marker in markers if marker not in self._filled]
+        for marker in markers:
+            self._html.pop(marker, None)
+            self._filled.discard(marker)
         return left

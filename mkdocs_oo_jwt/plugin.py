@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, PrefixedLogger, get_plugin_logger
+from mkdocs.plugins import BasePlugin, PrefixedLogger, event_priority, get_plugin_logger
 
 from .report.common import plural
 from .report.text import one_line
@@ -70,14 +70,16 @@ log = PrefixedLogger("oo-jwt", get_plugin_logger(__name__).logger)
 
 
 class _StrictConfig(base.Config):
-    """A typo in an option name is a configuration error, not a warning that a build shrugs off."""
+    """A typo in an option name is a configuration error, not a warning that a build shrugs off; an
+    option of another place is named in the file it was read from (mkdocs.yml, properdocs.yml...)."""
 
     def _validate(self):
         failed, warnings = super()._validate()
         unknown = sorted(set(self.keys()) - self._schema_keys, key=str)
         if unknown:
+            file = os.path.basename(self.config_file_path or "") or None
             warnings = [w for w in warnings if w[0] not in unknown]
-            failed.extend((k, c.ValidationError(unknown_option(k, MKDOCS))) for k in unknown)
+            failed.extend((k, c.ValidationError(unknown_option(k, MKDOCS, file))) for k in unknown)
         return failed, warnings
 
 
@@ -352,15 +354,25 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
 
     @_timed()
     def on_page_content(self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
-        """Each decoded-token panel in place of its marker paragraph (option panels)."""
+        """Each decoded-token panel's marker paragraph made an HTML comment (option panels): the
+        search plugins index ``page.content`` in their ``on_page_context`` (MkDocs' own indexes
+        every text of it, Material's skips only what is marked), and a comment is no text. The
+        panels go in after them (``on_page_context`` below)."""
+        return html if self._stash is None else self._stash.hide(html)
+
+    @event_priority(-100)  # "last": after every search plugin has read the page's content
+    @_timed()
+    def on_page_context(self, context, /, *, page: MkDocsPage, config: MkDocsConfig, nav):
+        """Each decoded-token panel in place of its marker, in the content the theme renders: the
+        page shows the panels, the search index holds none of their JSON (option panels)."""
         if self._stash is None:
-            return html
-        html = self._stash.fill(html)
-        left = self._stash.forget()
-        if left:  # another plugin changed the Markdown after oo-jwt: where the panels went is lost
+            return context
+        page.content = self._stash.fill(page.content or "")
+        left = self._stash.forget(page.file.src_uri)
+        if left:  # another plugin changed the Markdown or the HTML after oo-jwt: where the panels went is lost
             log.info(f"{one_line(page.file.src_uri)}: {plural(len(left), 'decoded-token panel')} left out: "
-                     "the Markdown was changed after oo-jwt added them")
-        return html
+                     "the page was changed after oo-jwt added them")
+        return context
 
     def _check_placeholders(self, doc: Page, report) -> None:
         """Placeholders the build could not fill (no secret for the role, no flow, no example to sign)."""
@@ -389,7 +401,7 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
             return _strip_meta(apply(doc.text, [*fixes, *insertions]))
         if insertions:  # their places are lines of the file: unknown in a text another plugin changed
             log.info(f"{one_line(doc.path)}: no decoded-token panels: the Markdown was changed before oo-jwt saw it")
-            self._stash.forget()
+            self._stash.forget(doc.path)
         # Another plugin changed the Markdown: swap each old token for its new one, in page order.
         log.debug(f"{doc.path}: the Markdown was changed before oo-jwt saw it; replacing tokens by their text")
         cursor = 0
@@ -420,13 +432,10 @@ class OoJwtPlugin(BasePlugin[OoJwtConfig]):
         in mode regenerate, what the built pages got (the other tokens were right as written); in
         mode verify, the placeholders the built pages show as written."""
         tally = Tally(self._counts, self._pages, self._tokens, self._placeholders, self._filled, self._resigned)
-        line = summary_line(tally, self.config.mode == "regenerate")
         if self._gate is not None:
-            stale = len(self._gate.stale([self._docs_dir]))
-            line += (f"; baseline: {plural(self._gate.baselined, 'finding')} baselined, "
-                     f"{stale} {'entry' if stale == 1 else 'entries'} stale"
-                     + (" (no finding matches them any more: oo-jwt check --update-baseline removes them)" if stale else ""))
-        return line
+            tally.gated, tally.baselined = True, self._gate.baselined
+            tally.stale = len(self._gate.stale([self._docs_dir]))
+        return summary_line(tally, self.config.mode == "regenerate")
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_background()

@@ -402,22 +402,23 @@ def env_hint(role: str) -> str:
     return f"!ENV [OO_JWT_SECRET_{role.upper()}, OO_JWT_SECRET, null]"
 
 
-def unknown_option(name: str, where: str) -> str:
+def unknown_option(name: str, where: str, file: str | None = None) -> str:
     """The problem with an option that is not one here: an option of another place, or a typo
-    (the same words in every front end)."""
+    (the same words in every front end). ``file``: the name of the file the option was read from,
+    where it is not the place's own (a zensical.toml holds the options of mkdocs.yml)."""
     import difflib
 
     option = OPTION.get(str(name).replace("-", "_"))
     if option is not None:
         places = " and ".join(sorted(option.where - {CLI})) or "the command line"
-        return f"not an option in {where} (it is one in {places})"
+        return f"not an option in {file or where} (it is one in {places})"
     close = difflib.get_close_matches(str(name).replace("-", "_"), list(OPTION), n=1)
     return f"unknown option (did you mean {close[0]}?)" if close else "unknown option (the options are in the README)"
 
 
-def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
+def checked(values: Mapping[str, Any], where: str, origin: str, file: str | None = None) -> dict[str, Any]:
     """The options of one place, each checked: name -> value as kept. ConfigError names the first
-    problem in one line: "<origin>: <option>: <problem>"."""
+    problem in one line: "<origin>: <option>: <problem>" (``file``: see ``unknown_option``)."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"{origin}: expected a table of options")
     out: dict[str, Any] = {}
@@ -425,7 +426,7 @@ def checked(values: Mapping[str, Any], where: str, origin: str) -> dict[str, Any
         name = str(key).replace("-", "_") if where == PYPROJECT else str(key)
         option = OPTION.get(name)
         if option is None or where not in option.where:
-            raise OptionError(origin, str(key), unknown_option(key, where))
+            raise OptionError(origin, str(key), unknown_option(key, where, file))
         given = value
         if name != "secrets":
             value = _as_built(value)
@@ -478,10 +479,12 @@ def _as_built(value: Any) -> Any:
     return value
 
 
-def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: Mapping[str, str] | None = None) -> Settings:
+def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: Mapping[str, str] | None = None,
+                  file: str = MKDOCS) -> Settings:
     """Settings from checked option values (``checked``), paths relative to ``base``. A ``secrets``
     table (mkdocs.yml) becomes the names of the variables that hold each value (see
-    ``secrets_names``; ``environ`` only for values given from Python, without their tags)."""
+    ``secrets_names``; ``environ`` only for values given from Python, without their tags; ``file``
+    the name of the file they were read from, as a refusal names it)."""
     settings = Settings(root=base)
     fields_ = {}
     for name in ("version", "disable", "fail_on", "keep_claims", *LIMITS, "extend_exclude", "respect_gitignore",
@@ -500,7 +503,7 @@ def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: M
     secret_env.update(values.get("secret_env", {}))
     if "secrets" in values:
         try:
-            secret_env.update(secrets_names(values["secrets"], environ))
+            secret_env.update(secrets_names(values["secrets"], environ, file))
         except Invalid as exc:
             raise OptionError(origin, "secrets", str(exc)) from None
     fields_["secret_env"] = secret_env
@@ -520,19 +523,22 @@ def _folders(names: tuple[str, ...], base: Path, origin: str, option: str) -> tu
     return folders
 
 
-def secrets_names(given: Mapping[str, Any], environ: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
+def secrets_names(given: Mapping[str, Any], environ: Mapping[str, str] | None,
+                  file: str = MKDOCS) -> dict[str, tuple[str, ...]]:
     """role -> the variables that hold a ``secrets`` entry's value, tried in turn (an ``!ENV`` tag's
     names; the value itself is read later, exactly as set, by ``secrets_from_env``), or () for a
     role given nothing. A value written in the file, or an ``!ENV`` list whose last item (its
     default) is not null, is Invalid: it names the role, never the value. With ``environ``, a value
     given without its tag (a config passed from Python, read by no file) is taken from the
-    environment variable that holds it, as MkDocs reads variables ("007" is 7), if one does."""
+    environment variable that holds it, as MkDocs reads variables ("007" is 7), if one does.
+    ``file``: the name of the file the values were read from (a TOML file has no ``!ENV``: its
+    way to a secret is ``secret_env``)."""
     out = {}
     for role, secret in given.items():
         if isinstance(secret, FromEnv):
             if secret.default is not None:
                 raise Invalid(
-                    f"{role}: the last item of an !ENV list is its default value, a secret written in mkdocs.yml: "
+                    f"{role}: the last item of an !ENV list is its default value, a secret written in {file}: "
                     f"end the list with null, {role}: {env_hint(role)}"
                 )
             out[role] = secret.names
@@ -543,8 +549,14 @@ def secrets_names(given: Mapping[str, Any], environ: Mapping[str, str] | None) -
         value = secret.reveal()
         name = next((n for n, v in sorted((environ or {}).items()) if v and _as_yaml_reads(v) == value), None)
         if name is None:
+            if file.endswith(".toml"):
+                raise Invalid(
+                    f"{role}: a secret written in {file} (not the value of any environment variable): give it "
+                    f"through the environment: leave secrets out ({' or '.join(default_secret_env(role))} is read), "
+                    f'or name the variables that hold it, secret_env = {{ {role} = ["MY_{role.upper()}_SECRET"] }}'
+                )
             raise Invalid(
-                f"{role}: a secret written in mkdocs.yml (not the value of any environment variable): give it "
+                f"{role}: a secret written in {file} (not the value of any environment variable): give it "
                 f"through the environment, {role}: {env_hint(role)} (the last item of an !ENV list is a default "
                 "value: end the list with null)"
             )
@@ -695,7 +707,8 @@ def load_pyproject(path: Path) -> Settings:
         if section is None:
             raise ConfigError(f'{path}: no [project.markdown_extensions."{EXTENSION}"] table')
         origin = f'{path} [{where}markdown_extensions."{EXTENSION}"]'
-        return settings_from(checked(section if isinstance(section, dict) else {}, MKDOCS, origin), path.parent, origin)
+        values = checked(section if isinstance(section, dict) else {}, MKDOCS, origin, path.name)
+        return settings_from(values, path.parent, origin, file=path.name)
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: [tool] must be a table")
@@ -704,12 +717,17 @@ def load_pyproject(path: Path) -> Settings:
     return settings_from(checked(section, PYPROJECT, origin), path.parent, origin)
 
 
-def read_mkdocs_yml(path: Path) -> dict:
+def read_mkdocs_yml(path: Path, *, as_zensical: bool = False) -> dict:
     """mkdocs.yml as a build reads it: MkDocs' own YAML loader (``!ENV`` read from the environment,
-    ``INHERIT:`` followed and merged), except that Python tags are not run."""
+    ``INHERIT:`` followed and merged), except that Python tags are not run. ``as_zensical``: as
+    ``zensical build`` reads it, whose ``INHERIT:`` appends the lists of the file to its parent's
+    (MkDocs' replaces them): a ``markdown_extensions`` list of both files is both lists."""
     import yaml
 
     get_yaml_loader, yaml_load, ConfigurationError = _yaml_reader()
+    if as_zensical:
+        yaml_load = functools.partial(_yaml_load, merge=_appended)
+        ConfigurationError = (ConfigurationError, _NoParent)
     # MkDocs' loader on PyYAML's safe one: !ENV and INHERIT as in a build, but a !!python/... tag
     # (which a build would run) is never run by a linter, here or in CI: it reads as nothing
     loader = get_yaml_loader(yaml.SafeLoader)
@@ -756,9 +774,9 @@ def _safe_loader(base):
     return type("Loader", (base,), {})  # constructors added to it stay off PyYAML's own SafeLoader
 
 
-def _yaml_load(source, loader) -> dict:
-    """MkDocs' ``yaml_load``: the file, merged over the file its ``INHERIT:`` names (nested tables
-    merged, anything else replaced), relative to it."""
+def _yaml_load(source, loader, merge: Callable[[dict, dict], dict] | None = None) -> dict:
+    """MkDocs' ``yaml_load``: the file, merged over the file its ``INHERIT:`` names (``merge``:
+    MkDocs' by default, nested tables merged, anything else replaced), relative to it."""
     import yaml
 
     data = yaml.load(source, Loader=loader)  # noqa: S506 - a SafeLoader subclass
@@ -770,7 +788,7 @@ def _yaml_load(source, loader) -> dict:
         if not os.path.exists(parent):
             raise _NoParent(parent)
         with open(parent, "rb") as fd:
-            data = _merged(_yaml_load(fd, loader), data)
+            data = (merge or _merged)(_yaml_load(fd, loader, merge), data)
     return data
 
 
@@ -783,27 +801,43 @@ def _merged(base: dict, over: dict) -> dict:
     return base
 
 
+def _appended(base: Any, over: Any) -> Any:
+    """Zensical's merge of a file over its ``INHERIT:`` parent (deepmerge's ``always_merger``):
+    tables merged key by key, lists appended, sets joined, anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        for key, value in over.items():
+            base[key] = _appended(base[key], value) if key in base else value
+        return base
+    if isinstance(base, list) and isinstance(over, list):
+        return base + over
+    if isinstance(base, (set, frozenset)) and isinstance(over, (set, frozenset)):
+        return base | over
+    return over
+
+
 EXTENSION = "mkdocs_oo_jwt.extension"  # the Python-Markdown extension's name, as configs list it
 
 
 def extension_entry(extensions: Any) -> dict | None:
     """The options of the oo-jwt Markdown extension in a ``markdown_extensions`` value (mkdocs.yml's
-    list, a zensical.toml table; ``name:Class`` too), None if it is not there."""
+    list, a zensical.toml table; ``name:Class`` too), None if it is not there. A list that names
+    it twice (a file's and its ``INHERIT:`` parent's, as Zensical joins them) gives the last
+    entry's options, as MkDocs and Zensical configure it."""
     if isinstance(extensions, dict):
         items = list(extensions.items())
     elif isinstance(extensions, list):
         items = [pair for item in extensions for pair in (item.items() if isinstance(item, dict) else [(item, {})])]
     else:
         return None
+    found = None
     for name, options in items:
         if str(name).split(":")[0] == EXTENSION:
-            return options if options is not None else {}
-    return None
+            found = options if options is not None else {}
+    return found
 
 
-def plugin_section(data: dict, path: Path) -> dict:
-    """The oo-jwt plugin's options in a mkdocs.yml, without ``enabled`` (MkDocs' own option); for a
-    site that lists only the Markdown extension (a Zensical site), the extension's options."""
+def _plugin_entry(data: dict, path: Path) -> Any:
+    """The oo-jwt plugin's entry in a mkdocs.yml's plugins (``{}`` for a bare name), None if none."""
     plugins = data.get("plugins")
     if plugins is not None and not isinstance(plugins, (list, dict)):
         raise ConfigError(f"{path}: plugins must be a list")
@@ -815,6 +849,13 @@ def plugin_section(data: dict, path: Path) -> dict:
             section = {}
     if isinstance(plugins, dict) and "oo-jwt" in plugins:
         section = plugins["oo-jwt"] or {}
+    return section
+
+
+def plugin_section(data: dict, path: Path) -> dict:
+    """The oo-jwt plugin's options in a mkdocs.yml, without ``enabled`` (MkDocs' own option); for a
+    site that lists only the Markdown extension (a Zensical site), the extension's options."""
+    section = _plugin_entry(data, path)
     if section is None:
         section = extension_entry(data.get("markdown_extensions"))
         if section is None:
@@ -832,9 +873,15 @@ def plugin_section(data: dict, path: Path) -> dict:
 
 
 def load_mkdocs_yml(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of a mkdocs.yml: its plugin's section, as MkDocs reads it; for a site that lists
+    only the Markdown extension (a Zensical site), the extension's, as Zensical reads the file
+    (its ``INHERIT:`` appends lists where MkDocs' replaces them: see ``read_mkdocs_yml``)."""
+    data = read_mkdocs_yml(path)
     origin = f"{path} plugins.oo-jwt"
-    section = plugin_section(read_mkdocs_yml(path), path)
-    return settings_from(checked(section, MKDOCS, origin), path.parent, origin, environ)
+    if _plugin_entry(data, path) is None:
+        data, origin = read_mkdocs_yml(path, as_zensical=True), f"{path} markdown_extensions.{EXTENSION}"
+    section = plugin_section(data, path)
+    return settings_from(checked(section, MKDOCS, origin, path.name), path.parent, origin, environ, path.name)
 
 
 def markdown_extension_config() -> dict[str, list]:

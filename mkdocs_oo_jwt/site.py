@@ -71,9 +71,14 @@ def unfilled(report: PageReport) -> list[Span]:
     return [span for span in report.placeholders if span not in filled]
 
 
-def names_hint(settings: Settings, roles=ROLES) -> str:
+PLUGIN_OPTIONS = "plugins.oo-jwt"  # where the plugin's options are written (mkdocs.yml)
+
+
+def names_hint(settings: Settings, roles=ROLES, options: str = PLUGIN_OPTIONS) -> str:
     """The environment variables to set for ``roles`` (the ones they share first), as a build's
-    error says it: names only, never a value."""
+    error says it: names only, never a value. Where no variable is named for them, how to name
+    one where the options are written (``options``: the plugin's section, or the extension's
+    entry in mkdocs.yml or table in a zensical.toml, which has no ``!ENV``: ``secret_env``)."""
     env = settings.secret_env
     counts: dict[str, int] = {}
     for role in ROLES:
@@ -86,13 +91,16 @@ def names_hint(settings: Settings, roles=ROLES) -> str:
         return f"{' or '.join(shared)} (or, for one role, {', '.join(own)})"
     if shared or own:
         return " or ".join(shared or own)
-    return "a secret under plugins.oo-jwt.secrets: " + ", ".join(f"{r}: {env_hint(r)}" for r in roles)
+    if options.endswith(".toml"):
+        named = ", ".join(f'{r} = ["OO_JWT_SECRET_{r.upper()}"]' for r in roles)
+        return f"a variable that {options} names (secret_env = {{ {named} }})"
+    return f"a secret under {options}.secrets: " + ", ".join(f"{r}: {env_hint(r)}" for r in roles)
 
 
-def no_secret_message(settings: Settings) -> str:
+def no_secret_message(settings: Settings, options: str = PLUGIN_OPTIONS) -> str:
     """Why a build in mode regenerate stops before its first page: no secret at all."""
     return ("oo-jwt: mode: regenerate signs sample tokens and needs a secret, but none is set: "
-            f"set {names_hint(settings)} in the environment")
+            f"set {names_hint(settings, options=options)} in the environment")
 
 
 def needed_roles(unsigned, secrets) -> list[str]:
@@ -100,11 +108,12 @@ def needed_roles(unsigned, secrets) -> list[str]:
     return sorted(r for r in unsigned if r and r not in secrets)
 
 
-def roles_without_secret_message(settings: Settings, roles: list[str], left: list[str]) -> str:
+def roles_without_secret_message(settings: Settings, roles: list[str], left: list[str],
+                                 options: str = PLUGIN_OPTIONS) -> str:
     """Why a build in mode regenerate fails: ``roles`` have no secret, and ``left`` says what was
     left unsigned (tokens on which pages, placeholders where)."""
     return (f"oo-jwt: mode: regenerate needs a secret for the {', '.join(roles)} role{'s' if len(roles) > 1 else ''} "
-            f"({'; '.join(left)}): set {names_hint(settings, roles)} in the environment")
+            f"({'; '.join(left)}): set {names_hint(settings, roles, options)} in the environment")
 
 
 def normalise(text: str) -> str:
@@ -153,6 +162,9 @@ class Tally:
     placeholders: int = 0
     filled: int = 0  # placeholders given a signed token in the built pages (mode regenerate)
     resigned: int = 0  # stale tokens replaced by a freshly signed one in the built pages
+    gated: bool = False  # the pages' findings were matched against a baseline (option baseline)
+    baselined: int = 0  # findings the baseline holds (not counted above: they do not fail)
+    stale: int = 0  # baseline entries of the pages checked that no finding matches any more
 
     def add(self, other: Tally) -> None:
         for key, n in other.counts.items():
@@ -162,13 +174,17 @@ class Tally:
         self.placeholders += other.placeholders
         self.filled += other.filled
         self.resigned += other.resigned
+        self.gated = self.gated or other.gated
+        self.baselined += other.baselined
+        self.stale += other.stale
 
 
 def summary_line(tally: Tally, regenerate: bool) -> str:
     """A build's last line (logged with the "oo-jwt: " prefix), each number saying what it counts:
     findings by severity; the pages, and the sample tokens and placeholders they hold; in mode
     regenerate, what the built pages got (the other tokens were right as written); in mode verify,
-    the placeholders the built pages show as written."""
+    the placeholders the built pages show as written; with a baseline, what it held and what of it
+    is stale."""
     counts = ", ".join(plural(tally.counts.get(k, 0), k) for k in ("error", "warning", "info"))
     held = [plural(tally.tokens - tally.placeholders, "sample token")]
     if tally.placeholders:
@@ -180,4 +196,9 @@ def summary_line(tally: Tally, regenerate: bool) -> str:
     elif tally.placeholders:  # never silent: readers of the built pages see them as written
         line += (f"; {plural(tally.placeholders, 'placeholder')} left as {PLACEHOLDER} in the built "
                  "pages (mode: regenerate fills them)")
+    if tally.gated:
+        line += (f"; baseline: {plural(tally.baselined, 'finding')} baselined, "
+                 f"{tally.stale} {'entry' if tally.stale == 1 else 'entries'} stale"
+                 + (" (no finding matches them any more: oo-jwt check --update-baseline removes them)"
+                    if tally.stale else ""))
     return line

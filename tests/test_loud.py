@@ -134,6 +134,16 @@ def test_zensical_installed_and_mkdocs_yml_without_the_extension_is_one_warning(
     assert 'add "- mkdocs_oo_jwt.extension: {mode: regenerate}" under markdown_extensions: in mkdocs.yml' in line
 
 
+def test_an_extension_listed_in_the_inherited_file_is_no_warning(tmp_path):
+    """Zensical appends the child's markdown_extensions to the parent's (MkDocs would replace
+    them): the parent's extension runs in its build, so no warning that it would check nothing."""
+    site = _site(tmp_path, extensions="INHERIT: base.yml\nmarkdown_extensions:\n  - toc\n")
+    (site / "base.yml").write_text("markdown_extensions:\n  - mkdocs_oo_jwt.extension:\n      mode: verify\n",
+                                   encoding="utf-8")
+    result = _check_config(site, OO_JWT_SECRET=SECRET, **_fake_zensical(tmp_path, "package"))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
 def test_zensical_installed_and_mkdocs_yml_with_the_extension_is_no_warning(tmp_path):
     site = _site(tmp_path, extensions="markdown_extensions:\n  - toc\n  - mkdocs_oo_jwt.extension:\n      mode: verify\n")
     result = _check_config(site, OO_JWT_SECRET=SECRET, **_fake_zensical(tmp_path, "package"))

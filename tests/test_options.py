@@ -197,7 +197,8 @@ def comparable(outcome, root: Path):
     kind, value = outcome
     if kind == "settings":
         return kind, replace(value, root=None)  # the config file's folder: the same file's folder here
-    return outcome
+    # a refusal names the file it read (zensical.toml holds the options of mkdocs.yml's place)
+    return kind, value.replace("not an option in zensical.toml", f"not an option in {MKDOCS}")
 
 
 # Every front end of a place: the same input gives the same outcome in each. The places' own
