@@ -38,7 +38,7 @@ from .files import NO_FOLLOW, NotRead, read_regular_file
 from .places import CACHE_FILE as FILE
 from .stamps import Stamp, is_racy, secret_fingerprint, tool_stamp
 
-FORMAT = "findings 4 (with subjects): stats [dev, ino, size, mtime_ns, ctime_ns, content hash, racy]"  # part of the key
+FORMAT = "findings 4 (with subjects): stats 'dev:ino:size:mtime_ns:ctime_ns content-hash racy'"  # part of the key
 NOTHING = ""  # the content hash noted for a page with nothing to check (never hashed: it is cheaper to look again)
 # Larger cache files are neither read nor written. Fixed, not relative to the tree (its size is
 # not known when the file is read): the corpus (9,922 pages) takes 1.6 MB, 200,000 pages about
@@ -47,7 +47,7 @@ MAX_BYTES = 256 << 20
 TEMP_PREFIX, TEMP_SUFFIX = ".findings-", ".tmp"
 STALE_TEMP_SECONDS = 3600  # a temporary file this old is a killed run's: removed by the next save
 
-_STAT_LENGTH = 7  # [*stamp, content hash, racy]
+_NOTHING_NOTED = f" {NOTHING} 0"  # what follows the stamp of a page noted as holding nothing to check
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -129,13 +129,15 @@ class Cache:
         """The findings of a file unchanged (same stamp) since a run that read it, if that run saw
         it older than a tick; None if it must be read (and hashed)."""
         seen = self.stats.get(path)
-        if seen is None:
+        if type(seen) is not str or not seen.startswith(stamp):  # another stamp, or no entry's shape
             return None
-        try:  # only a list holding this very stamp compares equal; any other shape is no entry
-            if seen[:5] == stamp and seen[6] == 0:
-                return self.get(seen[5], shown)
-        except (TypeError, IndexError):
-            pass
+        # "<stamp> <content hash> <racy>": this very stamp, then a hash noted when the page was not
+        # racily clean (a hash holds no space: anything else is no entry)
+        rest = seen[len(stamp):]
+        if rest == _NOTHING_NOTED:  # most pages: nothing to check
+            return [], set()
+        if rest[:1] == " " and rest.endswith(" 0") and " " not in rest[1:-2]:
+            return self.get(rest[1:-2], shown)
         return None
 
     def get(self, content_hash: str, shown: str) -> tuple[list[Finding], set[str]] | None:
@@ -159,7 +161,7 @@ class Cache:
             if self.entries.get(content_hash) != entry:
                 self.entries[content_hash] = entry
                 self.dirty = True
-        stat = [*stamp, content_hash, int(is_racy(stamp, self.started))]
+        stat = f"{stamp} {content_hash} {int(is_racy(stamp, self.started))}"
         if self.stats.get(path) != stat:
             self.stats[path] = stat
             self.dirty = True
@@ -176,7 +178,7 @@ class Cache:
             del self.stats[path]
         if not (gone or self.dirty):  # no page gone or changed: no finding can have lost its last page
             return
-        referred = {seen[5] for seen in self.stats.values() if _is_stat(seen)}
+        referred = {seen.split(" ")[1] for seen in self.stats.values() if _is_stat(seen)}
         for content_hash in [h for h in self.entries if h not in referred]:
             del self.entries[content_hash]
         self.dirty = True
@@ -194,7 +196,7 @@ class Cache:
 
 
 def _is_stat(seen: Any) -> bool:
-    return type(seen) is list and len(seen) == _STAT_LENGTH and type(seen[5]) is str
+    return type(seen) is str and seen.count(" ") == 2
 
 
 def write(folder: Path, name: str, data: str | bytes) -> str | None:
