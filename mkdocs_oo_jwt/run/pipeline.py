@@ -37,7 +37,7 @@ from .files import decode_page, read_bytes
 from .forking import become_child, checker_start, fork_is_safe, held_signals, pipe
 from .prefilter import may_hold_samples
 from .stamps import stamp_of
-from .standby import FORK_AT, Standby, take_early
+from .standby import FORK_AT, Standby, forked, take_early
 from .walk import Unlistable, discover_entries, page_stat
 
 LOOK_BATCH = 64  # pages per message from the looker
@@ -60,7 +60,7 @@ class Run:
         else:
             if early is not None:
                 early.close()
-            self.standby = Standby() if self.parallel and likely_warm else None
+            self.standby = forked() if self.parallel and likely_warm else None
 
     def pages(self, paths: Iterable[str], cache, known) -> Iterator[Looked]:
         """Every page under ``paths``, looked at and, if it can hold a sample, checked; in no
@@ -134,6 +134,7 @@ class _Parallel:
         self.jobs = jobs
         self.pool = None
         self.futures: list = []  # (future or None, batch)
+        self.broken = False  # the pool took no task (a checker died, or none could be forked): the rest checked here
 
     def run(self, paths: list[str], standby: Standby | None) -> Iterator[Looked]:
         received = 0
@@ -142,7 +143,7 @@ class _Parallel:
         warm = checker.RUN[3] is not None  # type: ignore[index]
         # a few files named (as pre-commit passes them) are looked at here too: fewer than a fork costs
         few_files = len(paths) < LOOK_BATCH and all(os.path.isfile(path) for path in paths)
-        looker = _LookHere(paths) if warm or few_files else _Looker(paths)
+        looker = _LookHere(paths) if warm or few_files else _looker(paths)
         try:
             todo: list[Looked] = []
             for batch in looker.batches():
@@ -201,10 +202,12 @@ class _Parallel:
     def _submit_parts(self, batch: list[Looked]) -> None:
         for start in range(0, len(batch), CHECK_BATCH):
             part = batch[start : start + CHECK_BATCH]
-            try:
-                future = self.pool.submit(check_batch, part)  # type: ignore[union-attr]
-            except Exception:  # noqa: BLE001 - the pool broke (a checker died): checked here
-                future = None
+            future = None
+            if not self.broken:  # a pool that could not fork its checkers would try again on every submit
+                try:
+                    future = self.pool.submit(check_batch, part)  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001 - the pool broke (a checker died, a fork failed): checked here
+                    self.broken = True
             self.futures.append((future, part))
 
 
@@ -215,6 +218,15 @@ def _batch_results(future, batch: list[Looked]) -> list[Looked]:
         except Exception:  # noqa: BLE001 - the checker died (killed, out of memory): check here
             pass
     return check_batch(batch)
+
+
+def _looker(paths: list[str]) -> "_Looker | _LookHere":
+    """A looker process; the pages looked at here where the system forks no process now (a
+    process limit reached: EAGAIN; no file descriptor left for its pipe: EMFILE)."""
+    try:
+        return _Looker(paths)
+    except OSError:
+        return _LookHere(paths)
 
 
 class _LookHere:
@@ -257,6 +269,9 @@ class _Looker:
         except BaseException:  # that signal: the looker ended, not left blocked on a pipe no one reads
             if self.pid:
                 self.close()
+            else:  # the fork failed (OSError): its pipe goes with it
+                for fd in (read, write):
+                    os.close(fd)
             raise
 
     @staticmethod

@@ -37,7 +37,17 @@ def standby_early() -> None:
     global _EARLY
 
     if _EARLY is None and (os.cpu_count() or 1) > 1 and fork_is_safe():
-        _EARLY = Standby(early=True)
+        _EARLY = forked(early=True)
+
+
+def forked(early: bool = False) -> "Standby | None":
+    """A checker on standby, or None where the system forks no process now (a process limit
+    reached: EAGAIN; no file descriptor left for its pipes: EMFILE; ENOMEM): it is only a head
+    start, the run checks its pages without it."""
+    try:
+        return Standby(early)
+    except OSError:
+        return None
 
 
 def take_early() -> "Standby | None":
@@ -63,7 +73,11 @@ class Standby:
         self.environ = dict(os.environ) if early else None  # in this process only: never sent
         self.pid = 0
         read_pages, write_pages = pipe()
-        read_results, write_results = os.pipe()
+        try:
+            read_results, write_results = os.pipe()
+        except OSError:
+            _close_all((read_pages, write_pages))
+            raise
         parent = os.getpid()
         try:
             with held_signals():  # until the checker is ready to die with this process
@@ -77,6 +91,8 @@ class Standby:
         except BaseException:  # that signal (Ctrl-C, SIGTERM): the checker ended, not left waiting
             if self.pid:
                 self.close()
+            else:  # the fork failed (OSError): its pipes go with it
+                _close_all((read_pages, write_pages, read_results, write_results))
             raise
 
     def reads(self, settings, secrets: dict) -> bool:
@@ -185,6 +201,14 @@ class Standby:
             except OSError:
                 pass
         self._stop()
+
+
+def _close_all(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _revealed(secrets: dict) -> dict[str, tuple[str, str]]:
