@@ -144,23 +144,42 @@ def _output_streams() -> None:
     message quotes. The reporters already escape a file name's undecodable bytes (``\\xff``)."""
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)  # None: no stream at all (pythonw)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+        try:
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):  # its file is closed: a write to it says so (``OutputLost``)
+            pass
+
+
+class OutputLost(Exception):
+    """stdout cannot take what a command writes (a full disk, a closed stream): the output is lost."""
 
 
 def _emit(stream, text: str) -> None:
     """Write some of a command's output and flush it: every write of a command to stdout (a
     report, a diff, fix's "fixed" lines, the rules, an explanation) goes through here. A reader
     that went away (``oo-jwt check | head -1``) is not a failure of the run: the rest of the
-    output is dropped, the exit code still says what was found."""
+    output is dropped, the exit code still says what was found. Any other failure to write (a full
+    disk, stdout closed) loses what the user asked for: ``OutputLost`` (exit 2, one line)."""
+    if stream is None:  # stdout closed when the command started (``>&-``)
+        raise OutputLost("it is closed")
     try:
         stream.write(text)
         stream.flush()
     except BrokenPipeError:
-        try:  # what is still buffered would fail again at exit ("Exception ignored ..."): to nowhere
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-        except (OSError, ValueError):  # not a file (a test's capture): nothing is flushed at exit
-            pass
+        _to_nowhere(stream)
+    except OSError as exc:
+        _to_nowhere(stream)
+        raise OutputLost(exc.strerror or exc.__class__.__name__) from None
+
+
+def _to_nowhere(stream) -> None:
+    """What is still buffered for ``stream`` would fail again at exit ("Exception ignored ..."):
+    it goes to nowhere instead."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError):  # not a file (a test's capture): nothing is flushed at exit
+        pass
 
 
 def _refuses_secret(argv: list[str]) -> bool:
@@ -181,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         code, what = (130, "interrupted") if isinstance(exc, KeyboardInterrupt) else (143, "terminated (SIGTERM)")
         return _stopped(exc, code, f"oo-jwt: {what}: stopped, no report")
+    except OutputLost as exc:  # the output is lost, not the run: said as --output-file says it
+        return _stopped(exc, 2, f"oo-jwt: error: cannot write to stdout: {exc}")
     except SystemExit:  # argparse: --help, --version, a usage error (2)
         raise
     except BaseException as exc:  # noqa: BLE001 - also what escapes `except Exception` (a Rust panic)
@@ -473,7 +494,7 @@ def _color(choice: str, stream) -> bool:
         return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
-    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
+    return bool(os.environ.get("FORCE_COLOR")) or (stream is not None and stream.isatty())
 
 
 def _warm_check_likely(argv: list[str]) -> bool:

@@ -72,3 +72,36 @@ def test_no_page_is_a_clean_exit(tmp_path):
     (tmp_path / "docs" / "plain.md").write_text("# Nothing to check\n", encoding="utf-8")
     done = _script(tmp_path, "", "check", "--no-cache", "docs")
     assert done.returncode == 0, done.stderr
+
+
+def _run_with_stdout(tmp_path, stdout) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mkdocs_oo_jwt", "check", "--no-cache", "docs"], cwd=tmp_path,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def test_a_report_stdout_cannot_take_is_one_error_line_and_exit_2(tmp_path):
+    """A full disk under stdout loses the report: said as --output-file says it, never "a bug"."""
+    import os
+
+    if not os.path.exists("/dev/full"):
+        import pytest
+
+        pytest.skip("no /dev/full on this system")
+    _pages(tmp_path, 3)
+    with open("/dev/full", "w") as full:
+        done = _run_with_stdout(tmp_path, full)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == "oo-jwt: error: cannot write to stdout: No space left on device"
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_closed_stdout_is_one_error_line_and_exit_2(tmp_path):
+    import os
+
+    _pages(tmp_path, 1)
+    done = subprocess.run([sys.executable, "-c", "import os, runpy, sys; os.close(1); sys.argv = ['oo-jwt', 'check', "
+                           "'--no-cache', 'docs']; runpy.run_module('mkdocs_oo_jwt', run_name='__main__')"],
+                          cwd=tmp_path, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("oo-jwt: error: cannot write to stdout: ")
+    assert "internal error" not in done.stderr and os.path.isdir(tmp_path / "docs")
