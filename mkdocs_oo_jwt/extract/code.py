@@ -2,9 +2,10 @@
 
 Blocks are read line by line: a line opening a JSON value starts an example, a request or status
 line starts an HTTP message (whose body follows), ``curl`` starts a command, a line that is only a
-JWT (or one cut short, its signature segment lost: malformed, never passed over) is a bare sample
-token, and any other line is prose, which may mention a JWT and which becomes
-the lead-in text of the next sample (text exports put the prose and the examples in one block).
+JWT (or one cut short, its signature segment lost, alone or after a short label such as "Sample
+token:": malformed, never passed over) is a bare sample token, and any other line is prose, which
+may mention a JWT and which becomes the lead-in text of the next sample (text exports put the
+prose and the examples in one block).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import SplitResult, urlsplit
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import CUT_SHORT_JWT, JWT, WHOLE_JWT, wrapped_jwts
+from .jwtshape import CUT_SHORT_JWT, JWT, LABELLED_CUT_SHORT_JWT, WHOLE_JWT, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
@@ -107,6 +108,10 @@ class BlockScanner:
                 self.lead = []
             elif CUT_SHORT_JWT.fullmatch(stripped):  # nothing after it continues it: a part lost
                 self.add_token(first, first + len(stripped), "bare")
+                self.lead = []
+            elif labelled := LABELLED_CUT_SHORT_JWT.fullmatch(stripped):  # "Sample token: eyJ...", a part lost
+                s = first + labelled.start(1)
+                self.add_token(s, s + len(labelled.group(1)), "bare")
                 self.lead = []
             else:
                 self.lead.append(stripped)

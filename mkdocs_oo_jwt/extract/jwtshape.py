@@ -16,6 +16,10 @@ LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
 # ("eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi..."): on a code block's line of its own, where only a token
 # stands, it is a token with a part lost (token-malformed), never prose to pass over in silence
 CUT_SHORT_JWT = re.compile(rf"eyJ[{_B64}]+\.[{_B64}]*")
+# ...and the same after a short label ("Sample token: eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi"), as a whole
+# token may follow one: group 1 is the token. Only a line that is the label and the token: a
+# sentence that mentions "eyJ" is not one
+LABELLED_CUT_SHORT_JWT = re.compile(rf"{LABEL.pattern}\s*({CUT_SHORT_JWT.pattern})")
 
 # A token broken over lines (an editor's hard wrap, a copy from a narrow terminal) is one token: a
 # line ending with the beginning of one, then lines that hold only its continuation, until it is

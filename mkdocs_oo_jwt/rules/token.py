@@ -37,17 +37,20 @@ def check(ctx: PageCheck):
                 flow, severity=cap,
             )
             continue
+        place = _PLACES.get(token.place, "sample token")
         try:
             decoded = decode(token.text)
         except Malformed as exc:
-            where = {"header": "Authorization header", "body": "\"token\" property", "property": "\"token\" property"}
-            place = where.get(token.place, "sample token")
             # a secret pasted as the token, a payload encoded twice: the hint says so (never the
             # configured secrets: a message must not tell whether a page holds one)
             message = diagnosis.with_hint(f"{place}: {exc}", diagnosis.of_malformed(token.text))
             yield ctx.finding("token-malformed", token.span, message, flow, severity=cap)
             continue
         alg = decoded.header.get("alg")
+        problem = _signature_form(token.text, alg)
+        if problem is not None:  # the form, checked whether a flow is known or not
+            yield ctx.finding("token-malformed", token.span, f"{place}: not a well-formed JWT: {problem}", flow, severity=cap)
+            continue
         expected_alg = flow.alg if flow else "HS256"
         alg_ok = alg == expected_alg
         if not alg_ok and (flow is not None or alg in (None, "none")):
@@ -84,6 +87,19 @@ def check(ctx: PageCheck):
             yield ctx.finding("token-unpaired", token.span, "token has no example to compare its payload with", flow)
             continue
         yield from _payload(ctx, token, decoded, example, flow)
+
+
+_PLACES = {"header": "Authorization header", "body": "\"token\" property", "property": "\"token\" property"}
+
+
+def _signature_form(text: str, alg) -> str | None:
+    """What is wrong with the signature's form, as ``oo-jwt inspect`` says it: empty, or not as long
+    as its algorithm's (cut short, or two joined). A token decodes with any signature, so without
+    this a token of no flow (or of a flow, with no secret to verify it) would pass with one cut
+    short. An unsigned token (alg none) is token-alg's."""
+    if not isinstance(alg, str) or alg.lower() == "none":
+        return None
+    return next((p for p in diagnosis.read_segments(text).problems if p.startswith("the signature is ")), None)
 
 
 def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):

@@ -1,0 +1,196 @@
+"""Malformed sample tokens that were passed in silence (s20-malformed).
+
+1. A three-segment token whose signature is not as long as its algorithm's (an HS256 signature of
+   28 bytes, 38 characters, instead of 32 and 43: cut short, or two joined) decodes, so a token of
+   no known flow got only ``flow-unknown`` ("checked for form only") and one of a known flow only
+   ``token-signature`` (with a secret; nothing without one), while ``oo-jwt inspect`` names it
+   ("the signature is 28 bytes, HS256's is 32"). README: ``token-malformed`` is "a token ... [that]
+   is not a well-formed JWT", and a token is whole with "three segments and a signature of its
+   algorithm's length: 43 characters for HS256, 64 for HS384, 86 for HS512". So it is
+   ``token-malformed``: an error in a known flow, a note (info) in none ("checked for form only,
+   never more than info"), as a two-segment token is. A well-formed token of no flow is unchanged.
+2. A code-block line ``Sample token: eyJ<header>.eyJ<payload>`` (a short label, then a token cut
+   short, its signature lost) was silent, while the same token alone on its line is
+   ``token-malformed`` (README: "so is a line holding only a token cut short ... whatever follows
+   it"; "a short label, a colon and the token alone: ``Sample token: eyJ...``" is a bare sample
+   token). A sentence that only mentions ``eyJ``, and prose (which reads only whole JWTs), stay
+   silent.
+
+Expected findings (rule, severity, line, column) were written from README; every case runs the real
+command (``main`` in process) on real pages in tmp_path; tokens are made by PyJWT.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jwt
+import pytest
+from jwt.utils import base64url_decode, base64url_encode
+from pagekit import CONVERSION
+
+SECRET = "s20-malformed-test-secret-0123456789-abcdef-0123456789-abcdefghi"  # 64 bytes, test only
+# jwt.io's sample claims: no flow speaks for them
+NO_FLOW = {"sub": "1234567890", "name": "John Doe", "admin": True}
+# the brief of s20-extract: {"alg":"HS256"} . {"url":"https://example.com"}, its signature lost
+BRIEF_TWO = "eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOiJodHRwczovL2V4YW1wbGUuY29tIn0"
+
+
+def token(payload: dict, alg: str = "HS256") -> str:
+    return jwt.encode(payload, SECRET, algorithm=alg)
+
+
+def with_signature_of(text: str, size: int) -> str:
+    """The token with a signature of ``size`` bytes (base64url as a signer writes it): its own cut
+    short, or its own with bytes of another joined on."""
+    signing_input, _, sig = text.rpartition(".")
+    raw = base64url_decode(sig.encode())
+    raw = (raw * (size // len(raw) + 1))[:size]
+    return f"{signing_input}.{base64url_encode(raw).decode()}"
+
+
+def findings(run, page) -> tuple[int, list[dict]]:
+    code, out, _err = run("check", "--no-cache", "--format", "json", str(page))
+    return code, json.loads(out)["findings"]
+
+
+def where(found: list[dict]) -> list[tuple[str, str, int, int]]:
+    return [(f["rule"], f["severity"], f["line"], f["column"]) for f in found]
+
+
+# ------------------------------------------------------------------ 1. a signature of the wrong length
+
+def lone_token_page(text: str) -> str:
+    """A page whose only sample is ``text`` in a fenced block: line 6, column 1."""
+    return f"# Tokens\n\nWhat a JWT looks like:\n\n```\n{text}\n```\n"
+
+
+WRONG_LENGTH = {
+    # name: (alg, signature bytes, what the message says)
+    "hs256-cut-to-38-characters": ("HS256", 28, "the signature is 28 bytes, HS256's is 32"),
+    "hs256-cut-to-32-characters": ("HS256", 24, "the signature is 24 bytes, HS256's is 32"),
+    "hs256-two-joined": ("HS256", 64, "the signature is 64 bytes, HS256's is 32"),
+    "hs256-empty": ("HS256", 0, "the signature is empty"),
+    "hs512-cut-short": ("HS512", 48, "the signature is 48 bytes, HS512's is 64"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_LENGTH))
+def test_a_signature_of_the_wrong_length_of_no_flow_is_a_malformed_note(name, env, run):
+    alg, size, said = WRONG_LENGTH[name]
+    text = with_signature_of(token(NO_FLOW, alg), size) if size else token(NO_FLOW, alg).rpartition(".")[0] + "."
+    assert text.count(".") == 2
+    page = env / "page.md"
+    page.write_text(lone_token_page(text), encoding="utf-8")
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "info", 6, 1)], found
+    assert said in found[0]["message"] and found[0]["flow"] is None
+    assert code == 0  # a note, never a failure
+
+
+def test_the_brief_hs256_token_of_38_signature_characters_is_named(env, run):
+    """The brief's case in text output: not "checked for form only" alone, but what is wrong."""
+    text = with_signature_of(token(NO_FLOW), 28)
+    assert len(text.rpartition(".")[2]) == 38
+    page = env / "page.md"
+    page.write_text(lone_token_page(text), encoding="utf-8")
+    code, out, _err = run("check", "--no-cache", str(page))
+    assert "page.md:6:1: info token-malformed" in out and "flow-unknown" not in out
+    assert code == 0
+
+
+def test_a_signature_of_the_wrong_length_in_a_known_flow_is_an_error(env, run):
+    """The same form check where the flow is known: an error, not only a signature that fails."""
+    text = with_signature_of(token(CONVERSION), 28)
+    page = env / "page.md"
+    page.write_text(
+        "# Conversion\n\n"
+        "Sample parameters of the request to the document conversion service:\n\n"
+        f"```json\n{json.dumps(CONVERSION, indent=4)}\n```\n\n"
+        f"Sample token:\n\n```\n{text}\n```\n",
+        encoding="utf-8",
+    )
+    assert page.read_text(encoding="utf-8").splitlines()[17] == text  # line 18
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "error", 18, 1)], found
+    assert found[0]["flow"] == "conversion"
+    assert "the signature is 28 bytes, HS256's is 32" in found[0]["message"]
+    assert code == 1
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+def test_a_well_formed_token_of_no_flow_is_unchanged(alg, env, run):
+    page = env / "page.md"
+    page.write_text(lone_token_page(token(NO_FLOW, alg)), encoding="utf-8")
+    code, found = findings(run, page)
+    assert where(found) == [("flow-unknown", "info", 6, 1)], found
+    assert code == 0
+
+
+# ------------------------------------------------------------------ 2. a labelled token cut short in a code block
+
+def two_segments() -> str:
+    """A conversion token whose signature segment was lost (its dot too)."""
+    return token(CONVERSION).rsplit(".", 1)[0]
+
+
+HEAD = (  # lines 1-14: a conversion example; the token's block opens on line 15
+    "# Conversion\n\n"
+    "Sample parameters of the request to the document conversion service:\n\n"
+    f"```json\n{json.dumps(CONVERSION, indent=4)}\n```\n\n"
+)
+
+LABELLED = {
+    # name: (the page after HEAD, with {two} for the token; (line, column) of the token)
+    "fenced": ("```\nSample token: {two}\n```\n", (16, 15)),
+    "fenced-then-rule": ("```text\nSample token: {two}\n---\n```\n", (16, 15)),
+    "fenced-bold-label": ("```\n**Token**: {two}\n```\n", (16, 12)),
+    "fullwidth-colon": ("```\n示例令牌：{two}\n```\n", (16, 6)),
+    "indented": ("    Sample token: {two}\n\nDone.\n", (15, 19)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LABELLED))
+def test_a_labelled_token_cut_short_in_a_code_block_is_malformed(name, env, run):
+    body, (line, column) = LABELLED[name]
+    page = env / "page.md"
+    page.write_text(HEAD + body.format(two=two_segments()), encoding="utf-8")
+    text = page.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert text[column - 1:] == two_segments()
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "error", line, column)], found
+    assert found[0]["flow"] == "conversion"
+    assert "2 dot-separated segment(s), expected 3" in found[0]["message"]
+    assert code == 1
+
+
+def test_a_labelled_token_cut_short_of_no_flow_is_a_note_as_alone(env, run):
+    """The brief's token (no flow speaks for {"url": ...}) says labelled what it says alone."""
+    alone = env / "alone.md"
+    alone.write_text(f"# Sample\n\n```\n{BRIEF_TWO}\n```\n", encoding="utf-8")
+    labelled = env / "labelled.md"
+    labelled.write_text(f"# Sample\n\n```\nSample token: {BRIEF_TWO}\n```\n", encoding="utf-8")
+    _, by_itself = findings(run, alone)
+    code, found = findings(run, labelled)
+    assert where(by_itself) == [("token-malformed", "info", 4, 1)]
+    assert where(found) == [("token-malformed", "info", 4, 15)] and code == 0
+    assert found[0]["message"] == by_itself[0]["message"]
+
+
+SILENT = {
+    # a sentence that mentions the beginning of a token: no token, in a code block or in prose
+    "code-sentence": "```\nEvery token starts with eyJhbGciOiJIUzI1NiJ9.eyJ and goes on.\n```\n",
+    "code-sentence-with-colon": "```\nNote: a token such as eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi is cut short.\n```\n",
+    "code-label-then-text": "```\nSample token: eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi (cut here)\n```\n",
+    "prose-sentence": "Every token starts with eyJhbGciOiJIUzI1NiJ9.eyJ and goes on.\n",
+    # prose reads only whole JWTs: a labelled token cut short in a paragraph is not read
+    "prose-labelled": f"Sample token: {BRIEF_TWO}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SILENT))
+def test_a_mention_of_eyj_stays_silent(name, env, run):
+    page = env / "page.md"
+    page.write_text("# Sample\n\n" + SILENT[name], encoding="utf-8")
+    code, found = findings(run, page)
+    assert (code, found) == (0, [])
