@@ -29,7 +29,12 @@ class Decoded:
 
 
 class Malformed(ValueError):
-    pass
+    """Why a text is not a JWT; ``by_library``: in PyJWT's words (``Invalid crypto padding``), which
+    name no part or position: a caller may say it better (``diagnosis.read_segments``)."""
+
+    def __init__(self, message: str, by_library: bool = False):
+        super().__init__(message)
+        self.by_library = by_library
 
 
 def decode(text: str) -> Decoded:
@@ -44,7 +49,7 @@ def decode(text: str) -> Decoded:
             text, options={"verify_signature": False}, algorithms=None
         )
     except jwt.PyJWTError as exc:  # DecodeError, and refusals such as an unsupported "crit"
-        raise Malformed(f"not a JWT: {exc}") from None
+        raise Malformed(f"not a JWT: {exc}", by_library=True) from None
     header = complete["header"]
     if "alg" not in header:
         raise Malformed("not a JWT: the header has no \"alg\"")

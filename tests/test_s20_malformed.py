@@ -194,3 +194,35 @@ def test_a_mention_of_eyj_stays_silent(name, env, run):
     page.write_text("# Sample\n\n" + SILENT[name], encoding="utf-8")
     code, found = findings(run, page)
     assert (code, found) == (0, [])
+
+
+def test_a_part_pyjwt_cannot_decode_is_named_with_what_is_wrong(tmp_path):
+    """PyJWT says "Invalid crypto padding" (no part, no position): the finding says which part."""
+    import base64
+    import hashlib
+    import hmac
+    import json as json_module
+
+    from mkdocs_oo_jwt.cli import main
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b64(json_module.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json_module.dumps({"url": "https://example.com/a.docx"}).encode())
+    signature = b64(hmac.new(b"k" * 32, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text(f"# Sample\n\n```\n{header}.{payload}.{signature[:37]}\n```\n", encoding="utf-8")
+    (docs / "b.md").write_text(f"# Sample\n\n```\n{header}x.{payload}.{signature}\n```\n", encoding="utf-8")
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", "--no-cache", "--format", "json", str(docs)])
+    messages = {f["path"].rsplit("/", 1)[-1]: f["message"] for f in json_module.loads(out.getvalue())["findings"]}
+    assert messages["a.md"] == ("sample token: not a JWT: the signature is not valid base64url "
+                                "(37 characters leave one over)")
+    assert messages["b.md"].startswith("sample token: not a JWT: the header ")
+    assert "padding" not in " ".join(messages.values())

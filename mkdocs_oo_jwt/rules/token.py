@@ -43,7 +43,11 @@ def check(ctx: PageCheck):
         except Malformed as exc:
             # a secret pasted as the token, a payload encoded twice: the hint says so (never the
             # configured secrets: a message must not tell whether a page holds one)
-            message = diagnosis.with_hint(f"{place}: {exc}", diagnosis.of_malformed(token.text))
+            reason = str(exc)
+            if exc.by_library:  # PyJWT's words name no part: which part, and what is wrong with it
+                problems = diagnosis.read_segments(token.text).problems
+                reason = f"not a JWT: {problems[0]}" if problems else reason
+            message = diagnosis.with_hint(f"{place}: {reason}", diagnosis.of_malformed(token.text))
             yield ctx.finding("token-malformed", token.span, message, flow, severity=cap)
             continue
         alg = decoded.header.get("alg")
