@@ -168,14 +168,23 @@ def read_segments(text: str) -> Segments:
         problems.append(f"the payload is a JSON {_json_type(payload)}, not an object")
     signature = decoded["signature"]
     if isinstance(signature, bytes) and isinstance(alg, str):
-        want = _SIGNATURE_BYTES.get(alg)
-        if alg.lower() != "none" and not signature:
-            problems.append(f"the signature is empty: alg {alg} needs one")
-        elif want is not None and len(signature) != want:
-            problems.append(f"the signature is {len(signature)} bytes, {alg}'s is {want} (cut short or joined?)")
-        elif alg.lower() == "none" and signature:
-            problems.append("the signature is there, yet the header says alg none")
+        problem = signature_problem(alg, signature)
+        if problem is not None:
+            problems.append(problem)
     return Segments(count, header, payload, tuple(problems))
+
+
+def signature_problem(alg: str, signature: bytes) -> str | None:
+    """What is wrong with a signature's form for its algorithm: empty, not as long as the
+    algorithm's (cut short, or two joined), or there at all under alg none; None when nothing is."""
+    want = _SIGNATURE_BYTES.get(alg)
+    if alg.lower() != "none" and not signature:
+        return f"the signature is empty: alg {alg} needs one"
+    if want is not None and len(signature) != want:
+        return f"the signature is {len(signature)} bytes, {alg}'s is {want} (cut short or joined?)"
+    if alg.lower() == "none" and signature:
+        return "the signature is there, yet the header says alg none"
+    return None
 
 
 def _character_class(ch: str) -> str:

@@ -51,8 +51,10 @@ def check(ctx: PageCheck):
             yield ctx.finding("token-malformed", token.span, message, flow, severity=cap)
             continue
         alg = decoded.header.get("alg")
-        problem = _signature_form(token.text, alg)
-        if problem is not None:  # the form, checked whether a flow is known or not
+        # the form, checked whether a flow is known or not (a token decodes with any signature: without
+        # this one cut short would pass with no flow, or with no secret to verify it); alg none is token-alg's
+        problem = diagnosis.signature_problem(alg, decoded.signature) if isinstance(alg, str) and alg.lower() != "none" else None
+        if problem is not None:
             yield ctx.finding("token-malformed", token.span, f"{place}: not a well-formed JWT: {problem}", flow, severity=cap)
             continue
         expected_alg = flow.alg if flow else "HS256"
@@ -94,16 +96,6 @@ def check(ctx: PageCheck):
 
 
 _PLACES = {"header": "Authorization header", "body": "\"token\" property", "property": "\"token\" property"}
-
-
-def _signature_form(text: str, alg) -> str | None:
-    """What is wrong with the signature's form, as ``oo-jwt inspect`` says it: empty, or not as long
-    as its algorithm's (cut short, or two joined). A token decodes with any signature, so without
-    this a token of no flow (or of a flow, with no secret to verify it) would pass with one cut
-    short. An unsigned token (alg none) is token-alg's."""
-    if not isinstance(alg, str) or alg.lower() == "none":
-        return None
-    return next((p for p in diagnosis.read_segments(text).problems if p.startswith("the signature is ")), None)
 
 
 def _time_claims(ctx: PageCheck, token: Token, decoded: Decoded, flow):
