@@ -50,7 +50,7 @@ from markdown.preprocessors import Preprocessor
 
 from .settings import MKDOCS, ConfigError, OptionError, checked, markdown_extension_config, secrets_from_env, settings_from, unknown_option
 from .settings import for_file
-from .settings import EXTENSION
+from .settings import EXTENSION, GENERATOR_CONFIGS
 from .site import (Tally, fails, finding_text, findings_of, log_level, needed_roles, no_secret_message, normalise,
                    regenerated, roles_without_secret_message, spot, summary_line, unfilled_message, unfilled_spots)
 
@@ -142,13 +142,6 @@ def _print_ours_in_one_line(kind, value, tb) -> None:
     _LIMIT.get("hook", sys.__excepthook__)(kind, value, tb)
 
 
-# The configuration files each generator looks for in the current folder, in its order, when its
-# command names none with -f / --config-file (zensical/main.py; MkDocs' and ProperDocs' config/base.py)
-CONFIG_FILES = {
-    "zensical": ("zensical.toml", "mkdocs.yml", "mkdocs.yaml"),
-    "mkdocs": ("mkdocs.yml", "mkdocs.yaml"),
-    "properdocs": ("properdocs.yml", "properdocs.yaml", "mkdocs.yml", "mkdocs.yaml"),
-}
 
 
 def config_file() -> str | None:
@@ -167,7 +160,7 @@ def config_file() -> str | None:
             return arg.split("=", 1)[1]
         if arg.startswith("-f") and not arg.startswith("--") and len(arg) > 2:
             return arg[2:]
-    return next((f for f in CONFIG_FILES[name] if os.path.isfile(f)), None)
+    return next((f for f in GENERATOR_CONFIGS[name] if os.path.isfile(f)), None)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,15 @@ LIMITS = ("max_page_bytes", "max_token_bytes", "max_json_depth", "max_samples_pe
 MODES = ("verify", "regenerate")
 
 PYPROJECT, MKDOCS, CLI = "pyproject.toml", "mkdocs.yml", "the command line"
+# The configuration files each site generator looks for in the current folder, in its order, when
+# its command names none with -f / --config-file (zensical/main.py; MkDocs' and ProperDocs'
+# config/base.py): the extension names the file its options came from; the walk leaves out the
+# build output (``site/``) beside any of them.
+GENERATOR_CONFIGS = {
+    "zensical": ("zensical.toml", "mkdocs.yml", "mkdocs.yaml"),
+    "mkdocs": ("mkdocs.yml", "mkdocs.yaml"),
+    "properdocs": ("properdocs.yml", "properdocs.yaml", "mkdocs.yml", "mkdocs.yaml"),
+}
 EVERYWHERE = frozenset({PYPROJECT, MKDOCS, CLI})
 
 

@@ -269,3 +269,12 @@ def test_the_default_excludes_are_matched_without_pathspec_and_as_pathspec_would
     (tmp_path / "a" / ".gitignore").write_text("venvs/\n", encoding="utf-8")  # a .gitignore needs pathspec
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert run.stdout.splitlines()[-1] == "1 True", run.stderr
+
+
+@pytest.mark.parametrize("config", ["mkdocs.yml", "mkdocs.yaml", "properdocs.yml", "properdocs.yaml", "zensical.toml"])
+def test_the_build_output_beside_any_generators_config_is_left_out(tmp_path, monkeypatch, config):
+    """Each generator builds into site/ beside the config file it reads (any of the names its command
+    looks for): that copy is left out, the sources are checked."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"book/docs/page.md": BROKEN, "book/site/page.md": BROKEN, f"book/{config}": "site_name: B\n"})
+    assert checked() == ["book/docs/page.md"]

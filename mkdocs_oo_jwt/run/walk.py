@@ -11,7 +11,7 @@ import re
 from typing import Iterable, Iterator, Sequence
 
 from ..model import Finding
-from ..settings import OptionError, Settings
+from ..settings import GENERATOR_CONFIGS, OptionError, Settings
 from .files import PAGE_SUFFIXES, page_problem
 
 # What a walk leaves out unless ``exclude`` says otherwise (``extend_exclude`` adds to it):
@@ -34,7 +34,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 # plugins that copy the Markdown sources into the build (llms.txt, "view source") would otherwise
 # have every page checked twice, the stale copy included.
 SITE_DIR = "site"
-SITE_CONFIGS = frozenset({"mkdocs.yml", "mkdocs.yaml", "properdocs.yml", "zensical.toml"})
+SITE_CONFIGS = frozenset(name for names in GENERATOR_CONFIGS.values() for name in names)
 
 
 class Unlistable:
