@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -215,7 +215,7 @@ class Gate:
             if self.left[entry] > 0:
                 self.left[entry] -= 1
                 self.baselined += 1
-                finding = replace(finding, baselined=True)
+                finding = finding._replace(baselined=True)
             out.append(finding)
         return out
 

@@ -575,7 +575,6 @@ def _baseline_options(check) -> None:
 def _baseline(args, settings):
     """The run's baseline (``--baseline`` or the ``baseline`` option), loaded; None without one. For
     --write-baseline a missing file is an empty baseline, and one that does not read is replaced."""
-    from .baseline import Baseline, BaselineError, load
     from .settings import ConfigError
 
     writes = getattr(args, "write_baseline", False) or getattr(args, "update_baseline", False)
@@ -584,6 +583,7 @@ def _baseline(args, settings):
             flag = "--write-baseline" if args.write_baseline else "--update-baseline" if args.update_baseline else "--show-baselined"
             raise ConfigError(f"{flag} needs a baseline file: --baseline FILE, or baseline = \"FILE\" in [tool.oo-jwt]")
         return None
+    from .baseline import Baseline, BaselineError, load  # a run without a baseline never imports it
     if getattr(args, "write_baseline", False):
         if not os.path.lexists(settings.baseline):
             return Baseline(settings.baseline)

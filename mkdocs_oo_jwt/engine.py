@@ -121,8 +121,6 @@ def with_subjects(ctx, findings: list[Finding]) -> list[Finding]:
     of the example whose text holds it (a flow-unknown or flow-ambiguous example), else of the
     text of the block a JSON fault is in, else of the lines the finding covers. Never its line:
     text added above a finding leaves its subject as it was."""
-    from dataclasses import replace
-
     extraction, page = ctx.extraction, ctx.page
     examples: dict[int, str] = {}  # id(example) -> its subject, computed once
 
@@ -149,7 +147,7 @@ def with_subjects(ctx, findings: list[Finding]) -> list[Finding]:
         first, last = page.line_of(span.start), page.line_of(max(span.start, span.end - 1))
         return "\n".join(page.lines[first:last + 1])
 
-    return [f if f.span is None else replace(f, subject=_digest(about(f))) for f in findings]
+    return [f if f.span is None else f._replace(subject=_digest(about(f))) for f in findings]
 
 
 def _canonical(value, text: str) -> str:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROLES = ("inbox", "outbox", "browser")
 TRANSPORTS = ("header", "body", "browser")
@@ -22,8 +21,7 @@ class FlowsError(Exception):
     """A flows folder or schema that cannot be used (a configuration error)."""
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     id: str
     role: str | None
     token: str  # "jwt" or "opaque"

@@ -7,7 +7,7 @@ line endings kept). Line and column are computed only when a finding is reported
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Unknown:
@@ -33,31 +33,35 @@ class Severity(enum.IntEnum):
         return cls[name.upper()]
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """Half-open range [start, end) of character offsets in a page's text."""
-
+class _Offsets(NamedTuple):
     start: int
     end: int
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.start <= self.end:
-            raise ValueError(f"bad span {self.start}..{self.end}")
+
+class Span(_Offsets):
+    """Half-open range [start, end) of character offsets in a page's text. The records of this
+    module are named tuples, not dataclasses: a warm run imports them before its first page, and a
+    dataclass costs that start ten times a named tuple (and ``dataclasses`` imports ``inspect``)."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: int, end: int) -> "Span":
+        if not 0 <= start <= end:
+            raise ValueError(f"bad span {start}..{end}")
+        return super().__new__(cls, start, end)
 
     def contains(self, other: "Span") -> bool:
         return self.start <= other.start and other.end <= self.end
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """Replace the characters of ``span`` with ``replacement``."""
 
     span: Span
     replacement: str
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where a finding is, as reported: 1-based line and column (in code points)."""
 
     line: int
@@ -66,8 +70,7 @@ class Location:
     end_column: int
 
 
-@dataclass(frozen=True)
-class Suppressed:
+class Suppressed(NamedTuple):
     """How a finding was suppressed: by the directive on ``line`` (1-based), for ``reason`` if it
     gave one (``reason="..."``). A suppressed finding is not a finding of the run: the JSON and
     SARIF reports list it with this."""
@@ -76,8 +79,10 @@ class Suppressed:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    """One finding. Two findings are equal when they say the same thing at the same place: its
+    fix, subject and whether a baseline or a directive holds it are not compared."""
+
     rule: str
     severity: Severity
     path: str
@@ -86,12 +91,21 @@ class Finding:
     flow: str | None = None
     pointer: str | None = None
     span: Span | None = None
-    fix: Fix | None = field(default=None, compare=False)
+    fix: Fix | None = None
     # what the finding is about, as a baseline keys it (never its line): a hash of the token's
     # text, of the example's canonical JSON, or of the block's text (``engine``); never the text
-    subject: str | None = field(default=None, compare=False)
-    baselined: bool = field(default=False, compare=False)  # in the run's baseline (shown with --show-baselined)
-    suppressed: Suppressed | None = field(default=None, compare=False)  # by a directive (RunResult.suppressed)
+    subject: str | None = None
+    baselined: bool = False  # in the run's baseline (shown with --show-baselined)
+    suppressed: Suppressed | None = None  # by a directive (RunResult.suppressed)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and self[:8] == other[:8]  # rule ... span
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:8])
 
     def as_dict(self) -> dict:
         """The JSON contract of one finding (``--format json``); ``baselined`` only when it is."""
@@ -112,26 +126,27 @@ class Finding:
         return out
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """A run-level note that belongs to no page (no secret configured, a short secret...)."""
 
     severity: Severity
     message: str
 
 
-@dataclass
 class RunResult:
     """Everything a front end needs to report one run."""
 
-    findings: list[Finding] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)  # every page path checked, in order
-    # page path -> its own fail_on, where a per-path override gives it one (``exit_code``)
-    fail_on: dict[str, str] = field(default_factory=dict)
-    baselined: int | None = None  # findings the baseline holds (None: no baseline used)
-    stale: int = 0  # baseline entries of the pages checked that no finding matches any more
-    suppressed: list[Finding] = field(default_factory=list)  # what the pages' directives suppressed
+    def __init__(self, findings: list[Finding] | None = None, notices: list[Notice] | None = None,
+                 pages: list[str] | None = None, fail_on: dict[str, str] | None = None,
+                 baselined: int | None = None, stale: int = 0, suppressed: list[Finding] | None = None):
+        self.findings = [] if findings is None else findings
+        self.notices = [] if notices is None else notices
+        self.pages = [] if pages is None else pages  # every page path checked, in order
+        # page path -> its own fail_on, where a per-path override gives it one (``exit_code``)
+        self.fail_on = {} if fail_on is None else fail_on
+        self.baselined = baselined  # findings the baseline holds (None: no baseline used)
+        self.stale = stale  # baseline entries of the pages checked that no finding matches any more
+        self.suppressed = [] if suppressed is None else suppressed  # what the pages' directives suppressed
 
     def count(self, severity: Severity) -> int:
         """The findings of ``severity``, not counting baselined ones (shown with --show-baselined)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from dataclasses import dataclass
 from functools import cached_property
 
 from .model import Location, Span
@@ -38,14 +37,30 @@ class PageDecodeError(ValueError):
         self.column = column
 
 
-@dataclass(frozen=True)
 class Page:
-    path: str  # as reported: the path given on the command line joined with the file's path in a folder
-    text: str  # decoded, BOM removed, line endings as in the file
-    bom: bool = False
-    # ``place_of`` the file's real path (the same wherever the run starts, whatever ``path``
-    # shows); "" where the page has no file: its ``path`` is taken instead (see ``where``)
-    place: str = ""
+    """A page (never changed once made). A plain class, not a dataclass: a warm run imports this
+    module before its first page, and ``dataclasses`` costs that start more than the page's
+    whole look (see ``model``)."""
+
+    def __init__(self, path: str, text: str, bom: bool = False, place: str = ""):
+        self.path = path  # as reported: the path given on the command line joined with the file's path in a folder
+        self.text = text  # decoded, BOM removed, line endings as in the file
+        self.bom = bom
+        # ``place_of`` the file's real path (the same wherever the run starts, whatever ``path``
+        # shows); "" where the page has no file: its ``path`` is taken instead (see ``where``)
+        self.place = place
+
+    def __repr__(self) -> str:
+        return f"Page(path={self.path!r}, {len(self.text)} characters)"
+
+    def _key(self) -> tuple:
+        return self.path, self.text, self.bom, self.place
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Page) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def where(self) -> str:

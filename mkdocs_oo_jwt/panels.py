@@ -38,7 +38,7 @@ import html
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +93,7 @@ def page_panels(doc: Page, settings: Settings, flows: FlowRegistry, secrets: dic
     try:
         # every rule, whatever the site disables: a panel says "exactly" or "verifies" only where
         # no rule says otherwise (what the site or the page chose not to fail on is still said)
-        explanation = explain_page(doc, replace(settings, disable=frozenset()), flows, secrets)
+        explanation = explain_page(doc, settings._replace(disable=frozenset()), flows, secrets)
     except Exception:  # noqa: BLE001 - a checker bug: the page's check reports it (internal-error)
         return []
     tokens = explanation.check.extraction.tokens

@@ -15,9 +15,8 @@ from __future__ import annotations
 import functools
 import os
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from .catalog import RULES
 from .flows import ROLES
@@ -65,8 +64,7 @@ def default_secret_env(role: str) -> tuple[str, ...]:
     return (f"OO_JWT_SECRET_{role.upper()}", DEFAULT_SECRET_ENV)
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(NamedTuple):
     """Settings for the pages that ``paths`` match (gitignore-style globs, relative to the settings'
     ``root``, as the excludes): ``[[tool.oo-jwt.overrides]]``, or a plugin's ``overrides:`` list.
     ``disable`` is kept sorted: the cache keys the settings by their text."""
@@ -77,15 +75,19 @@ class Override:
     fail_on: str | None = None
 
 
-@dataclass(frozen=True)
-class Settings:
+# every Settings() shares it: never changed in place (a reader copies it: ``_with_values``)
+_DEFAULT_SECRET_ENV: Mapping[str, tuple[str, ...]] = {role: default_secret_env(role) for role in ROLES}
+
+
+class Settings(NamedTuple):
+    """A run's settings (a named tuple, as the records of ``model``: cheap to define at the start
+    of every run; ``settings._replace(...)`` for a changed copy)."""
+
     version: str | None = None  # target docs version; None = latest
     flows_dirs: tuple[Path, ...] = ()
     disable: frozenset[str] = frozenset()
     fail_on: str = "error"
-    secret_env: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {role: default_secret_env(role) for role in ROLES}
-    )
+    secret_env: Mapping[str, tuple[str, ...]] = _DEFAULT_SECRET_ENV
     keep_claims: bool = False
     now: float | None = None  # seconds since the epoch; None = the wall clock
     max_page_bytes: int = 5_000_000
@@ -101,7 +103,7 @@ class Settings:
     overrides: tuple[Override, ...] = ()  # per-path settings, applied by ``for_file`` (the last match wins)
     # the baseline file (``baseline.py``): it filters a run's findings, never makes them, so it is
     # no part of the settings' text (the cache's key)
-    baseline: Path | None = field(default=None, repr=False)
+    baseline: Path | None = None
 
     def clock(self) -> float:
         return time.time() if self.now is None else self.now
@@ -144,8 +146,7 @@ class Invalid(ValueError):
     """What is wrong with an option's value (the front end says which option, and where)."""
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     name: str  # as written in pyproject.toml and mkdocs.yml (pyproject also takes it with dashes)
     doc: str
     where: frozenset[str]  # PYPROJECT, MKDOCS, CLI
@@ -384,8 +385,7 @@ OPTION = {option.name: option for option in OPTIONS}
 REPORT_OPTIONS = ("statistics", "output_file", "quiet", "add_ignore")
 
 
-@dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(NamedTuple):
     """What the command does with a run's report (no part of the settings of a run: the cache
     never sees them)."""
 
@@ -516,7 +516,7 @@ def settings_from(values: Mapping[str, Any], base: Path, origin: str, environ: M
         except Invalid as exc:
             raise OptionError(origin, "secrets", str(exc)) from None
     fields_["secret_env"] = secret_env
-    return replace(settings, **fields_)
+    return settings._replace(**fields_)
 
 
 def _folders(names: tuple[str, ...], base: Path, origin: str, option: str) -> tuple[Path, ...]:
@@ -599,10 +599,10 @@ def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
     overrides = settings.overrides
     if "version" in given:  # the command line's word for every page: a per-path version gives way
         fields_["version"] = given["version"]
-        overrides = tuple(replace(o, version=None) for o in overrides)
+        overrides = tuple(o._replace(version=None) for o in overrides)
     if "fail_on" in given:  # so does a per-path fail_on
         fields_["fail_on"] = given["fail_on"]
-        overrides = tuple(replace(o, fail_on=None) for o in overrides)
+        overrides = tuple(o._replace(fail_on=None) for o in overrides)
     if overrides != settings.overrides:
         fields_["overrides"] = overrides
     if "baseline" in given:
@@ -617,7 +617,7 @@ def with_cli(settings: Settings, values: Mapping[str, Any]) -> Settings:
         fields_["exclude"] = given["exclude"]
     if "extend_exclude" in given:
         fields_["extend_exclude"] = settings.extend_exclude + given["extend_exclude"]
-    return replace(settings, **fields_)
+    return settings._replace(**fields_)
 
 
 # ------------------------------------------------------------------ per-path settings
@@ -640,7 +640,7 @@ def for_file(settings: Settings, file: str | os.PathLike | None) -> Settings:
             version = override.version if override.version is not None else version
             fail_on = override.fail_on if override.fail_on is not None else fail_on
             disable = disable | frozenset(override.disable)
-    return replace(settings, version=version, fail_on=fail_on, disable=disable) if matched else settings
+    return settings._replace(version=version, fail_on=fail_on, disable=disable) if matched else settings
 
 
 def root_relative(settings: Settings, file: str) -> str | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
 from typing import Iterable
 
 from .catalog import RULES
@@ -49,7 +48,7 @@ def suppress(raw: Iterable[Finding], suppressions: list[Suppression], disabled: 
         if chosen.directive is not None:
             used.add(chosen.directive)
             where = page.line_of(chosen.directive.start) + 1
-        suppressed.append(replace(finding, suppressed=Suppressed(where, chosen.reason)))
+        suppressed.append(finding._replace(suppressed=Suppressed(where, chosen.reason)))
     return kept, suppressed, used
 
 

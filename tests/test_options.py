@@ -8,7 +8,6 @@ line's flags."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -196,7 +195,7 @@ def _outcome(load):
 def comparable(outcome, root: Path):
     kind, value = outcome
     if kind == "settings":
-        return kind, replace(value, root=None)  # the config file's folder: the same file's folder here
+        return kind, value._replace(root=None)  # the config file's folder: the same file's folder here
     # a refusal names the file it read (zensical.toml holds the options of mkdocs.yml's place)
     return kind, value.replace("not an option in zensical.toml", f"not an option in {MKDOCS}")
 

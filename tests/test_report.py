@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 import json
 import re
@@ -228,22 +227,22 @@ def test_sarif_notices_are_tool_notifications():
 
 def test_sarif_fingerprint_ignores_line_moves_but_not_content():
     base = _one(path="docs/a.md", loc=Location(3, 5, 3, 9), pointer="/x", message="bad")
-    moved = dataclasses.replace(base, location=Location(30, 1, 31, 2))
-    other = dataclasses.replace(base, message="worse")
+    moved = base._replace(location=Location(30, 1, 31, 2))
+    other = base._replace(message="worse")
 
     def fp(f):
         return _sarif(RunResult(findings=[f]))["runs"][0]["results"][0]["partialFingerprints"]["ooJwtFinding/v1"]
 
     assert fp(base) == fp(moved)
     assert fp(base) != fp(other)
-    assert fp(base) != fp(dataclasses.replace(base, pointer="/y"))
-    assert fp(base) != fp(dataclasses.replace(base, rule="json-syntax"))
-    assert fp(base) != fp(dataclasses.replace(base, path="docs/b.md"))
+    assert fp(base) != fp(base._replace(pointer="/y"))
+    assert fp(base) != fp(base._replace(rule="json-syntax"))
+    assert fp(base) != fp(base._replace(path="docs/b.md"))
 
 
 def test_sarif_identical_findings_get_distinct_fingerprints():
     f = _one()
-    results = _sarif(RunResult(findings=[f, dataclasses.replace(f, location=Location(9, 1, 9, 2))]))["runs"][0]["results"]
+    results = _sarif(RunResult(findings=[f, f._replace(location=Location(9, 1, 9, 2))]))["runs"][0]["results"]
     assert results[0]["partialFingerprints"] != results[1]["partialFingerprints"]
 
 

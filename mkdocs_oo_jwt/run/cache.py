@@ -65,14 +65,11 @@ def settings_text(settings) -> str:
     two rules disabled made every run a cold one). Per-path overrides are part of it (their
     ``disable`` is kept sorted), so a changed override starts afresh; the baseline is not (it
     filters the findings of a run, it never makes them)."""
-    from dataclasses import fields
-
     parts = []
-    for f in fields(settings):
-        if not f.repr:
+    for name, value in zip(settings._fields, settings):
+        if name == "baseline":
             continue
-        value = getattr(settings, f.name)
-        parts.append(f"{f.name}={sorted(value)!r}" if isinstance(value, (set, frozenset)) else f"{f.name}={value!r}")
+        parts.append(f"{name}={sorted(value)!r}" if isinstance(value, (set, frozenset)) else f"{name}={value!r}")
     return f"{type(settings).__name__}({', '.join(parts)})"
 
 

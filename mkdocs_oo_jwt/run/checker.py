@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 
-from .. import engine
 from ..flows import FlowRegistry, lenient_validator
 from ..settings import for_file
 from .files import decode_page, internal_error
@@ -30,6 +29,8 @@ RUN: tuple | None = None
 def check(looked: Looked) -> Looked:
     """The looked-at page checked: its findings in place of None (a checker failure is one
     finding, never the end of the run)."""
+    from .. import engine  # imported by ``load_checking`` first: a warm run with no page to check never does
+
     index, file, shown, _, _, _, content_hash, stat, data = looked
     settings, secrets, _, _, flows = RUN  # type: ignore[misc]
     try:
@@ -62,8 +63,8 @@ def load_checking(flows: FlowRegistry | None) -> None:
 
 
 def _import_checking(flows: FlowRegistry | None) -> None:
-    from .. import attribution, pairing, rules, signing  # noqa: F401
-    from ..extract import extract  # noqa: F401
+    from .. import attribution, engine, pairing, rules, signing, suppressions  # noqa: F401
+    from ..extract import extract, js  # noqa: F401
     from ..extract.markdown import markdown_parser
     from ..extract.treesitter import parser
     from ..tokens import decode  # noqa: F401
