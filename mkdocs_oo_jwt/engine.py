@@ -29,11 +29,13 @@ class PageReport:
     suppressed: list[Finding] = field(default_factory=list)  # what the page's directives suppressed
 
 
-def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageReport:
+def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
+               fixes: bool = True) -> PageReport:
+    """The page's report; ``fixes`` False: without its regenerated tokens (a run that only reports)."""
     ctx, findings, suppressed = _check(page, settings, flows, secrets)
     placeholders = tuple(t.span for t in ctx.extraction.tokens if t.placeholder)
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx), not ctx.time_dependent, placeholders,
-                      len(ctx.extraction.tokens), suppressed)
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx) if fixes else [], not ctx.time_dependent,
+                      placeholders, len(ctx.extraction.tokens), suppressed)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import remembered
+
 ROLES = ("inbox", "outbox", "browser")
 TRANSPORTS = ("header", "body", "browser")
 
@@ -201,6 +203,60 @@ class FlowRegistry:
                 schema = {"$ref": flow.schema_id}
             self._validators[key] = GuardedValidator(Draft202012Validator(schema, registry=self.registry))
         return self._validators[key]
+
+
+    def problems(self, flow: Flow, version: tuple[int, ...], value: Any, response: bool = False) -> tuple[list, list]:
+        """What the flow's schema at a version (or its response's) finds wrong with a value: the
+        values it rejects, each once, as [path, the most telling of its errors' messages] in the
+        order met; and the objects lacking required properties, as [path, [names]] (a path: the
+        keys and indexes from the value down). As the previous check of the page found them, if
+        it did (``remembered``): a page edited elsewhere needs no jsonschema for its examples."""
+        extras = tuple(ref for since, ref in flow.since if version >= since)
+        written = remembered.canonical(value)
+        found = remembered.recalled(
+            "schema", None if written is None else f"{flow.id}\0{extras}\0{response}\0{written}",
+            lambda: _problems(self.validator(flow, version, response=response), value), _are_problems,
+        )
+        return found[0], found[1]
+
+
+def _problems(validator, value: Any) -> list:
+    from jsonschema.exceptions import best_match
+
+    wrong: dict[tuple, list] = {}  # path -> the errors of the value there
+    lacking = []
+    for error in _errors(validator, value):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            names = [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
+            lacking.append([path, names])
+        else:
+            wrong.setdefault(tuple(path), []).append(error)
+    return [[[list(path), best_match(errors).message] for path, errors in wrong.items()], lacking]
+
+
+def _errors(validator, value: Any):
+    """Each error, where a combinator's is replaced by its branches' (the most telling one of an
+    anyOf or oneOf, every one of an allOf)."""
+    from jsonschema.exceptions import best_match
+
+    for error in validator.iter_errors(value):
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            yield best_match(error.context)
+        elif error.validator == "allOf" and error.context:
+            yield from error.context
+        else:
+            yield error
+
+
+def _are_problems(note: Any) -> bool:
+    def path(p: Any) -> bool:
+        return type(p) is list and all(type(k) in (str, int) for k in p)
+
+    return (type(note) is list and len(note) == 2 and type(note[0]) is list and type(note[1]) is list
+            and all(type(w) is list and len(w) == 2 and path(w[0]) and type(w[1]) is str for w in note[0])
+            and all(type(m) is list and len(m) == 2 and path(m[0]) and type(m[1]) is list
+                    and all(type(n) is str for n in m[1]) for m in note[1]))
 
 
 class GuardedValidator:

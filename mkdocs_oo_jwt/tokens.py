@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from . import remembered
 from .model import UNKNOWN, Unknown  # noqa: F401 - re-exported for the extractors
 
 # secrets that must never sign a real token: empty, and the ones tutorials and jwt.io publish
@@ -38,27 +39,50 @@ class Malformed(ValueError):
 
 
 def decode(text: str) -> Decoded:
-    """The token's header and payload, unverified; ``Malformed`` says why it is not a JWT."""
+    """The token's header and payload, unverified; ``Malformed`` says why it is not a JWT (as the
+    previous check of the page read it, if it did: ``remembered``)."""
+    if text.count(".") != 2:
+        raise Malformed(f"not a JWT: {text.count('.') + 1} dot-separated segment(s), expected 3")
+    reading = remembered.recalled("token", text, lambda: _read(text), _is_reading)
+    if reading[0] == "malformed":
+        raise Malformed(reading[1], by_library=reading[2])
+    _, header, payload, signature = reading
+    return Decoded(header, payload, text.rpartition(".")[0].encode("ascii"), bytes.fromhex(signature))
+
+
+def _read(text: str) -> list:
+    """["token", header, payload, signature in hex] or ["malformed", why, by_library]."""
     import jwt
     from jwt.utils import base64url_decode
 
-    if text.count(".") != 2:
-        raise Malformed(f"not a JWT: {text.count('.') + 1} dot-separated segment(s), expected 3")
     try:
         complete = jwt.api_jwt.decode_complete(
             text, options={"verify_signature": False}, algorithms=None
         )
     except jwt.PyJWTError as exc:  # DecodeError, and refusals such as an unsupported "crit"
-        raise Malformed(f"not a JWT: {exc}", by_library=True) from None
+        return ["malformed", f"not a JWT: {exc}", True]
     header = complete["header"]
     if "alg" not in header:
-        raise Malformed("not a JWT: the header has no \"alg\"")
-    signing_input, _, sig = text.rpartition(".")
+        return ["malformed", "not a JWT: the header has no \"alg\"", False]
     try:
-        signature = base64url_decode(sig.encode("ascii"))
+        signature = base64url_decode(text.rpartition(".")[2].encode("ascii"))
     except (ValueError, UnicodeEncodeError):
-        raise Malformed("not a JWT: the signature is not base64url") from None
-    return Decoded(header, complete["payload"], signing_input.encode("ascii"), signature)
+        return ["malformed", "not a JWT: the signature is not base64url", False]
+    return ["token", header, complete["payload"], signature.hex()]
+
+
+def _is_reading(note: Any) -> bool:
+    if type(note) is not list or not note:
+        return False
+    if note[0] == "malformed":
+        return len(note) == 3 and type(note[1]) is str and type(note[2]) is bool
+    if note[0] == "token" and len(note) == 4 and type(note[1]) is dict and type(note[2]) is dict and type(note[3]) is str:
+        try:
+            bytes.fromhex(note[3])
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 def weak_secret(decoded: Decoded) -> str | None:

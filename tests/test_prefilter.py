@@ -34,9 +34,9 @@ def run(tmp_path, pages: dict[str, str]) -> tuple[list[tuple[str, str, int]], li
     parsed = []
     check_page = engine.check_page
 
-    def spy(page, *args):
+    def spy(page, *args, **kwargs):
         parsed.append(page.path.rsplit("/", 1)[-1])
-        return check_page(page, *args)
+        return check_page(page, *args, **kwargs)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(engine, "check_page", spy)
@@ -123,10 +123,10 @@ def test_a_run_from_a_program_with_threads_checks_in_process_with_the_same_findi
     mark = tmp_path / "forked"
 
     def only_here(function):
-        def wrapper(*args):
+        def wrapper(*args, **kwargs):
             if os.getpid() != main_pid:
                 mark.touch()
-            return function(*args)
+            return function(*args, **kwargs)
         return wrapper
 
     def run(threads: bool):

@@ -26,25 +26,17 @@ def check(ctx: PageCheck):
         # a "Sample token" signs) must list them all; a config that carries its own token is held
         # to it through the token-payload comparison instead (what it sets must be signed).
         version = (0,) if example.token_holder else ctx.version
-        validator = ctx.flows.validator(flow, version, response=response)
         base = "/payload" if example.wrapped else ""
+        wrong, lacking = ctx.flows.problems(flow, version, example.params, response=response)
+        for path, message in wrong:  # one finding per value: the most telling of its errors
+            pointer = base + _pointer(path)
+            yield ctx.finding("schema", example.span_of(pointer), f"{pointer or '/'}: {message}", flow, pointer)
         missing: dict[str, list[str]] = {}
-        wrong: dict[str, list] = {}  # pointer -> the errors of the value there (reported once)
-        for error in _errors(validator, example.params):
-            relative = "".join(f"/{pointer_token(str(p))}" for p in error.absolute_path)
-            if error.validator == "required" and (relative in example.open or attribution.fragment):
+        for path, names in lacking:
+            relative = _pointer(path)
+            if relative in example.open or attribution.fragment:
                 continue  # the elision may hold the missing members; a fragment shows only a part
-            pointer = base + relative
-            if error.validator == "required":
-                names = missing.setdefault(pointer, [])
-                names += [n for n in error.validator_value if isinstance(error.instance, dict) and n not in error.instance]
-                continue
-            wrong.setdefault(pointer, []).append(error)
-        for pointer, errors in wrong.items():  # one finding per value: the most telling of its errors
-            error = _most_telling(errors)
-            yield ctx.finding(
-                "schema", example.span_of(pointer), f"{pointer or '/'}: {error.message}", flow, pointer
-            )
+            missing.setdefault(base + relative, []).extend(names)
         for pointer, names in missing.items():
             names = sorted(set(names))
             what = "property" if len(names) == 1 else "properties"
@@ -58,19 +50,5 @@ def check(ctx: PageCheck):
             )
 
 
-def _most_telling(errors):
-    from jsonschema.exceptions import best_match  # jsonschema is imported only to validate
-
-    return best_match(errors)
-
-
-def _errors(validator, value):
-    from jsonschema.exceptions import best_match
-
-    for error in validator.iter_errors(value):
-        if error.validator in ("anyOf", "oneOf") and error.context:
-            yield best_match(error.context)
-        elif error.validator == "allOf" and error.context:
-            yield from error.context
-        else:
-            yield error
+def _pointer(path: list) -> str:
+    return "".join(f"/{pointer_token(str(p))}" for p in path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from .. import diagnosis
+from .. import diagnosis, remembered
 from ..attribution import closest
 from ..model import Severity, Unknown
 from ..samples import Example, Token
@@ -83,7 +83,9 @@ def check(ctx: PageCheck):
             secret = ctx.secrets.get(flow.role or "")
             if secret is None:
                 ctx.unsigned_roles.add(flow.role or "")
-            elif not verifies(token.text, secret.reveal(), flow.alg):
+            elif not remembered.recalled("signature", f"{flow.role}\0{flow.alg}\0{token.text}",
+                                         lambda: verifies(token.text, secret.reveal(), flow.alg),
+                                         lambda note: type(note) is bool):
                 yield ctx.finding(
                     "token-signature", token.span,
                     f"token does not verify with the {flow.role} secret (from {secret.source})", flow,

@@ -152,9 +152,24 @@ class Cache:
         except (TypeError, ValueError):
             return None
 
-    def put(self, path: str, stamp: Stamp, content_hash: str, findings: list[Finding], unsigned: set[str]) -> None:
+    def notes_of(self, path: str) -> dict[str, str] | None:
+        """The ``remembered`` notes of the last check of the page at ``path`` (it changed since, or
+        it would not be checked), kept with that check's findings; None if there are none."""
+        seen = self.stats.get(path)
+        if type(seen) is not str or seen.count(" ") != 2:
+            return None
+        entry = self.entries.get(seen.split(" ")[1])
+        notes = entry.get("notes") if type(entry) is dict else None
+        if type(notes) is not dict or not all(type(text) is str for text in notes.values()):
+            return None  # not the shape a run writes: no note is taken from it
+        return notes
+
+    def put(self, path: str, stamp: Stamp, content_hash: str, findings: list[Finding], unsigned: set[str],
+            notes: dict[str, str] | None = None) -> None:
         if content_hash != NOTHING:
             entry = {"findings": [_dump(f) for f in findings], "unsigned": sorted(unsigned)}
+            if notes:
+                entry["notes"] = notes
             if self.entries.get(content_hash) != entry:
                 self.entries[content_hash] = entry
                 self.dirty = True

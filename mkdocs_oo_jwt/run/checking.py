@@ -45,14 +45,14 @@ def check_paths(
     unsigned: set[str] = set()
     kept: set[str] = set()  # the pages the cache answers for after this run
     fail_on: dict[str, str] = {}
-    for index, file, shown, findings, roles, keep, content_hash, stamp, _ in run.pages(paths, cache, known):
+    for index, file, shown, findings, roles, keep, content_hash, stamp, _, notes in run.pages(paths, cache, known):
         seen[index] = shown, findings
         note_fail_on(fail_on, settings, file, shown)
         unsigned |= roles
         if cache is not None and keep != NO:
             kept.add(file)
             if keep == NEW:
-                cache.put(file, stamp, content_hash, findings, roles)
+                cache.put(file, stamp, content_hash, findings, roles, notes)
     unwritten = None
     if cache is not None:
         cache.prune(paths, kept)  # what is gone from this run's folders goes from the cache

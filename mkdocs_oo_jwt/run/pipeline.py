@@ -91,7 +91,7 @@ def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
         if index < start:
             continue
         if isinstance(entry, Unlistable):  # a folder whose pages cannot be found: an error, never cached
-            yield index, file, shown, [entry.finding(shown)], set(), NO, None, None, None
+            yield index, file, shown, [entry.finding(shown)], set(), NO, None, None, None, None
         else:
             yield _look(index, file, shown, entry)
 
@@ -105,17 +105,17 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
         except OSError:
             hit = None  # the read says why
         if hit is not None:
-            return index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None
+            return index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None, None
     read = read_bytes(file, shown, settings)
     if isinstance(read, Finding):
-        return index, file, shown, [read], set(), NO, None, None, None
+        return index, file, shown, [read], set(), NO, None, None, None, None
     data, stat = read
     if not data.isascii() or b"\x00" in data:  # ASCII without NUL is text as it stands
         page = decode_page(data, shown, file)  # a page that is not text is said, even with no sample
         if isinstance(page, Finding):
-            return index, file, shown, [page], set(), NO, None, stat, None
+            return index, file, shown, [page], set(), NO, None, stat, None, None
     if not may_hold_samples(data, flows):
-        return index, file, shown, [], set(), NEW, "", stat, None
+        return index, file, shown, [], set(), NEW, "", stat, None, None
     # the findings of a page depend on its place (evidence of its flows) as on its bytes: a page
     # moved to another folder, or a copy of it there, is not answered for by the cache
     where = place_of(os.path.abspath(file)).encode("utf-8", "surrogateescape")  # as ``Page.where``
@@ -125,8 +125,9 @@ def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looke
     content_hash = cache.hash(where + b"\0" + data) if cache else None
     hit = cache.get(content_hash, shown) if cache else None
     if hit is not None:
-        return index, file, shown, hit[0], hit[1], NEW, content_hash, stat, None
-    return index, file, shown, None, set(), NEW, content_hash, stat, data
+        return index, file, shown, hit[0], hit[1], NEW, content_hash, stat, None, None
+    # the notes of the page's previous check: what it worked out of the samples still there is not again
+    return index, file, shown, None, set(), NEW, content_hash, stat, data, cache.notes_of(file) if cache else None
 
 
 class _Parallel:

@@ -13,14 +13,20 @@ reads the secrets itself, from the environment it inherited (as the main process
 secret crosses a pipe); a run that does not (a usage or configuration error, no cache after all,
 its secrets not the ones that environment gives: ``Standby.reads``) ends it (``drop_standby_early``).
 
-Pages go one way and results come back only after the end (an empty tuple), so neither side waits
-for the other with a full pipe. If it dies, its pages are checked in the main process.
+It imports PyJWT and jsonschema last, one at a time and only while no page waits for it
+(``checker.library_loads``): a page edited outside its samples is checked from the notes of its
+previous check (``remembered``) and needs neither, so it is checked as soon as it comes.
+
+Pages go one way, each message framed by its length (read unbuffered: a ``select`` on the pipe
+tells whether a page waits), and results come back only after the end (an empty tuple), so neither
+side waits for the other with a full pipe. If it dies, its pages are checked in the main process.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 from typing import Iterator
 
@@ -115,7 +121,7 @@ class Standby:
         died or they cannot be sent (settings made in Python may hold what pickle refuses: a
         ``MappingProxyType``): the run then forks a checker of its own, which inherits them."""
         try:
-            pickle.dump(settings, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.write(_framed(settings))
             self.pages.flush()
         except Exception:  # noqa: BLE001 - OSError (it died), PicklingError, TypeError...
             self.close()
@@ -136,17 +142,23 @@ class Standby:
             from ..settings import secrets_from_env
 
             checked = []
-            with os.fdopen(read_pages, "rb") as pages:
-                if early:  # the machinery first, then the settings it was forked too early to know
-                    checker.load_checking(None)
-                    settings = pickle.load(pages)
-                    checker.RUN = (settings, secrets_from_env(settings), None, None, load_flows(settings.flows_dirs))
-                checker.load_checking(checker.RUN[4])  # type: ignore[index]
-                while True:
-                    looked = pickle.load(pages)
-                    if not looked:  # the end
-                        break
-                    checked.append(checker.check(looked))
+            if early:  # the machinery first, then the settings it was forked too early to know
+                checker.load_checking(None, libraries=False)
+                settings = _receive(read_pages)
+                checker.RUN = (settings, secrets_from_env(settings), None, None, load_flows(settings.flows_dirs))
+            checker.load_checking(checker.RUN[4], libraries=False)  # type: ignore[index]
+            # PyJWT and jsonschema only while no page waits: a page edited outside its samples
+            # needs neither (its notes answer for them), and is checked as soon as it comes
+            for load in checker.library_loads(checker.RUN[4]):  # type: ignore[index]
+                if select.select([read_pages], [], [], 0)[0]:
+                    break
+                load()
+            while True:
+                looked = _receive(read_pages)
+                if not looked:  # the end
+                    break
+                checked.append(checker.check(looked))
+            os.close(read_pages)
             with os.fdopen(write_results, "wb") as out:
                 pickle.dump(checked, out, pickle.HIGHEST_PROTOCOL)
             code = 0
@@ -160,7 +172,7 @@ class Standby:
 
     def send(self, looked: tuple) -> None:
         try:
-            pickle.dump(looked, self.pages, pickle.HIGHEST_PROTOCOL)
+            self.pages.write(_framed(looked))
             self.pages.flush()
         except OSError:  # it died: its pages are checked here (``results``)
             self._stop()
@@ -171,7 +183,7 @@ class Standby:
         checked: list[tuple] = []
         if self.sent and self.pid:
             try:
-                pickle.dump((), self.pages, pickle.HIGHEST_PROTOCOL)
+                self.pages.write(_framed(()))
                 self.pages.close()
                 checked = pickle.load(self.back)
             except Exception:  # noqa: BLE001 - EOF or a torn message: it died
@@ -201,6 +213,29 @@ class Standby:
             except OSError:
                 pass
         self._stop()
+
+
+def _framed(message: object) -> bytes:
+    """A message to the checker: its length, then its pickle. The checker reads its pipe unbuffered
+    (``_receive``), so that a ``select`` on it tells whether a page waits."""
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(8, "big") + data
+
+
+def _receive(fd: int) -> object:
+    """The next message (``_framed``); EOFError if the pipe ends first (the run is gone)."""
+    return pickle.loads(_exactly(fd, int.from_bytes(_exactly(fd, 8), "big")))
+
+
+def _exactly(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the pipe ended")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _close_all(fds: tuple[int, ...]) -> None:
