@@ -48,6 +48,7 @@ TEMP_PREFIX, TEMP_SUFFIX = ".findings-", ".tmp"
 STALE_TEMP_SECONDS = 3600  # a temporary file this old is a killed run's: removed by the next save
 
 _NOTHING_NOTED = f" {NOTHING} 0"  # what follows the stamp of a page noted as holding nothing to check
+_NOTHING_FOUND: tuple = ((), frozenset())  # its findings and roles without a secret (read only: shared)
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -132,7 +133,7 @@ class Cache:
         # racily clean (a hash holds no space: anything else is no entry)
         rest = seen[len(stamp):]
         if rest == _NOTHING_NOTED:  # most pages: nothing to check
-            return [], set()
+            return _NOTHING_FOUND
         if rest[:1] == " " and rest.endswith(" 0") and " " not in rest[1:-2]:
             return self.get(rest[1:-2], shown)
         return None

@@ -74,18 +74,27 @@ def library_loads(flows: FlowRegistry | None) -> list:
     flows' validators. A checker on standby takes them one by one while no page waits for it."""
 
     def jwt() -> None:
-        with _frozen_after():
-            import jwt  # noqa: F401
+        import jwt  # noqa: F401
+
+    def referencing() -> None:  # jsonschema's registries (and attrs)
+        import referencing.jsonschema  # noqa: F401
 
     def jsonschema() -> None:
-        with _frozen_after():
-            from jsonschema.exceptions import best_match  # noqa: F401
+        from jsonschema.exceptions import best_match  # noqa: F401
 
-            lenient_validator()
-            if flows is not None:
-                flows.registry  # noqa: B018 - built here, inherited by the checkers
+    def validators() -> None:
+        lenient_validator()
+        if flows is not None:
+            flows.registry  # noqa: B018 - built here, inherited by the checkers
 
-    return [jwt, jsonschema]
+    def frozen_after(load):
+        def step() -> None:
+            with _frozen_after():
+                load()
+        return step
+
+    # small steps: a page that comes meanwhile waits for one of them at most (some 20 ms)
+    return [frozen_after(load) for load in (jwt, referencing, jsonschema, validators)]
 
 
 @contextmanager

@@ -87,25 +87,28 @@ class Run:
 
 def _looks(paths: Iterable[str], start: int = 0) -> Iterator[Looked]:
     """Look at every page from the ``start``-th on (the ones before are found, not read)."""
+    known = checker.RUN[3]  # type: ignore[index]
     for index, (file, shown, entry) in enumerate(discover_entries(paths, checker.RUN[0])):  # type: ignore[index]
         if index < start:
             continue
         if isinstance(entry, Unlistable):  # a folder whose pages cannot be found: an error, never cached
             yield index, file, shown, [entry.finding(shown)], set(), NO, None, None, None, None
-        else:
-            yield _look(index, file, shown, entry)
+            continue
+        if known is not None:  # a warm run: most pages are answered for by their stamp (ten thousand: no call more)
+            try:
+                stamp = stamp_of(page_stat(file, entry))
+                hit = known(file, stamp, shown)
+            except OSError:
+                hit = None  # the read says why
+            if hit is not None:
+                yield index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None, None
+                continue
+        yield _look(index, file, shown)
 
 
-def _look(index: int, file: str, shown: str, entry: os.DirEntry | None) -> Looked:
-    settings, _, cache, known, flows = checker.RUN  # type: ignore[misc]
-    if known is not None:
-        try:
-            stamp = stamp_of(page_stat(file, entry))
-            hit = known(file, stamp, shown)
-        except OSError:
-            hit = None  # the read says why
-        if hit is not None:
-            return index, file, shown, hit[0], hit[1], KNOWN, None, stamp, None, None
+def _look(index: int, file: str, shown: str) -> Looked:
+    """A page the cache does not answer for by its stamp: read, looked at, hashed."""
+    settings, _, cache, _, flows = checker.RUN  # type: ignore[misc]
     read = read_bytes(file, shown, settings)
     if isinstance(read, Finding):
         return index, file, shown, [read], set(), NO, None, None, None, None
