@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import jwt
@@ -25,6 +26,15 @@ def write_page(folder: Path, url: str = "https://example.com/a.docx", secret: st
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(PAGE.format(token=token), encoding="utf-8")
     return page
+
+
+def stored(cache: Path) -> dict:
+    """What a run reads from the cache folder: its file, and the journal's changes since."""
+    from mkdocs_oo_jwt.run.cache import Cache
+
+    read = Cache(cache, json.loads((cache / "findings-v2.json").read_text())["key"])
+    read.load()
+    return {"stats": read.stats, "entries": read.entries}
 
 
 def run(folder: Path, cache: Path, **env) -> list[tuple]:
@@ -293,18 +303,18 @@ def test_the_cache_forgets_pages_gone_from_the_folders_a_run_walked(tmp_path, mo
     write_page(tmp_path / "one", url="http://example.com/d.docx")
     run(tmp_path / "one", cache)
     run(tmp_path / "two", cache)
-    stored = json.loads((cache / "findings-v2.json").read_text())
-    assert len(stored["stats"]) == 3 and len(stored["entries"]) == 3
+    state = stored(cache)
+    assert len(state["stats"]) == 3 and len(state["entries"]) == 3
     (tmp_path / "one" / "docs" / "old.md").unlink()
     run(tmp_path / "one", cache)
-    stored = json.loads((cache / "findings-v2.json").read_text())
-    assert sorted(stored["stats"]) == [str(tmp_path / "one" / "docs" / "conversion.md"),
-                                       str(tmp_path / "two" / "docs" / "conversion.md")]
-    assert len(stored["entries"]) == 2  # old.md's findings went with it
-    inode = (cache / "findings-v2.json").stat().st_ino
+    state = stored(cache)
+    assert sorted(state["stats"]) == [str(tmp_path / "one" / "docs" / "conversion.md"),
+                                      str(tmp_path / "two" / "docs" / "conversion.md")]
+    assert len(state["entries"]) == 2  # old.md's findings went with it
+    files = [(p.name, p.stat().st_ino, p.stat().st_size) for p in sorted(cache.iterdir())]
     run(tmp_path / "one", cache)
     run(tmp_path / "two", cache)
-    assert (cache / "findings-v2.json").stat().st_ino == inode  # nothing changed: not rewritten
+    assert [(p.name, p.stat().st_ino, p.stat().st_size) for p in sorted(cache.iterdir())] == files  # nothing changed: nothing written
 
 
 def test_the_current_folder_on_the_python_path_is_not_part_of_the_tool(tree, monkeypatch):
@@ -532,3 +542,83 @@ def test_a_cache_folder_that_cannot_be_written_is_said_not_failed(tmp_path, caps
     assert code == 0
     assert f"note: the cache could not be written in {tmp_path / 'not-a-folder'}" in out
     assert out.splitlines()[-1].startswith("no problems in 1 page")
+
+
+# ------------------------------------------------------------------ the journal
+
+
+def _journal(cache: Path) -> Path:
+    return cache / "findings-v2.journal"
+
+
+def _no_check(monkeypatch) -> None:
+    import mkdocs_oo_jwt.engine as engine
+
+    monkeypatch.setattr(engine, "check_page", lambda *a, **k: pytest.fail("page checked again"))
+
+
+def test_a_run_that_changed_a_page_appends_to_the_journal_which_the_next_run_reads(tree, monkeypatch):
+    """The file is not written whole for one page: its bytes stay, the journal gets one line, and
+    the next run answers for the page from it (no page checked)."""
+    clock_ahead(monkeypatch, 60)
+    cache = tree / ".oo-jwt-cache"
+    assert [r[0] for r in run(tree, cache)] == ["token-payload-mismatch"]
+    written = (cache / "findings-v2.json").read_bytes()
+    write_page(tree)  # the token now matches
+    assert run(tree, cache) == []
+    assert (cache / "findings-v2.json").read_bytes() == written
+    assert _journal(cache).read_text().count("\n{") == 1
+    _no_check(monkeypatch)
+    assert run(tree, cache) == []
+
+
+def test_a_line_a_killed_run_left_torn_loses_no_later_change(tree, monkeypatch):
+    clock_ahead(monkeypatch, 60)
+    cache = tree / ".oo-jwt-cache"
+    run(tree, cache)
+    key = json.loads((cache / "findings-v2.json").read_text())["key"]
+    _journal(cache).write_text('\n{"key":' + json.dumps(key) + ',"id":"', encoding="ascii")  # cut short
+    write_page(tree)
+    assert run(tree, cache) == []
+    _no_check(monkeypatch)
+    assert run(tree, cache) == []
+
+
+def test_the_file_is_written_whole_again_every_few_runs_and_a_journal_left_behind_is_no_change(tree, monkeypatch):
+    from mkdocs_oo_jwt.run import cache as cache_module
+
+    clock_ahead(monkeypatch, 60)
+    monkeypatch.setattr(cache_module, "JOURNAL_LINES", 2)
+    cache = tree / ".oo-jwt-cache"
+    page = tree / "docs" / "conversion.md"
+    run(tree, cache)
+    write_page(tree)
+    run(tree, cache)  # journal line 1
+    left = _journal(cache).read_bytes()
+    write_page(tree, url="http://example.com/a.docx")
+    run(tree, cache)  # journal line 2
+    write_page(tree, url="http://example.com/b.docx")
+    assert [r[0] for r in run(tree, cache)] == ["token-payload-mismatch"]  # the third: the file whole, no journal
+    assert not _journal(cache).exists()
+    state = json.loads((cache / "findings-v2.json").read_text())
+    _journal(cache).write_bytes(left)  # a journal of the file before (a concurrent run's, a failed removal)
+    assert stored(cache)["stats"] == state["stats"]
+    assert state["stats"][str(page)].split(" ")[0].split(":")[2] == str(page.stat().st_size)
+    _no_check(monkeypatch)
+    assert [r[0] for r in run(tree, cache)] == ["token-payload-mismatch"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_a_journal_that_is_a_link_is_neither_read_nor_written_through(tree, monkeypatch):
+    clock_ahead(monkeypatch, 60)
+    cache = tree / ".oo-jwt-cache"
+    run(tree, cache)
+    target = tree / "elsewhere.txt"
+    target.write_text("not the cache's\n", encoding="utf-8")
+    _journal(cache).symlink_to(target)
+    write_page(tree)
+    assert run(tree, cache) == []  # the file written whole instead, the link removed with its journal
+    assert target.read_text(encoding="utf-8") == "not the cache's\n"
+    assert not _journal(cache).is_symlink()
+    _no_check(monkeypatch)
+    assert run(tree, cache) == []

@@ -38,6 +38,10 @@ def read_page(path: Path, shown: str, settings: Settings) -> Page | Finding:
 # where a link at that name is not to be followed (the cache's file, fix's old page).
 READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# How a file is opened to be appended to (the cache's journal): made if missing, never through a
+# link, never blocking (a FIFO with no reader fails at once instead of waiting for one).
+APPEND_FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | NO_FOLLOW
+                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
 class NotRead(Exception):

@@ -3,4 +3,5 @@ name. Nothing is imported here: the command reads them first thing, to tell from
 run is likely warm (``standby``), before anything heavy is imported."""
 
 DEFAULT_CACHE = ".oo-jwt-cache"  # the cache folder of `check` without --cache-dir
-CACHE_FILE = "findings-v2.json"  # the cache's one file in its folder (``cache``)
+CACHE_FILE = "findings-v2.json"  # the cache's file in its folder (``cache``)
+CACHE_JOURNAL = "findings-v2.journal"  # what the runs since it was written changed (``cache``)
