@@ -92,13 +92,9 @@ class Page:
 
     @cached_property
     def lines(self) -> list[str]:
-        """Each line's text without its terminator; index = 0-based line number."""
-        starts = self.line_starts
-        out = []
-        for i, start in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else len(self.text)
-            out.append(self.text[start:end].rstrip("\r\n"))
-        return out
+        """Each line's text without its terminator; index = 0-based line number (as ``line_starts``:
+        a text ending with a line end has an empty last line)."""
+        return _NEWLINE.split(self.text)
 
     def line_of(self, offset: int) -> int:
         """0-based line of an offset."""

@@ -111,6 +111,7 @@ class Cache:
         self.entries: dict[str, Any] = {}
         self.stats: dict[str, Any] = {}
         self.dirty = False
+        self.displaced = False  # a page noted with other findings than before (``put``)
         self.id: str | None = None  # of the file loaded (None: none was)
         self.journal_lines = 0  # the journal's lines that followed it
         # what this run changed: the pages' stats and findings, the pages and findings forgotten
@@ -234,7 +235,10 @@ class Cache:
                 self.entries[content_hash] = self.changed_entries[content_hash] = entry
                 self.dirty = True
         stat = f"{stamp} {content_hash} {int(is_racy(stamp, self.started))}"
-        if self.stats.get(path) != stat:
+        before = self.stats.get(path)
+        if before != stat:
+            if _is_stat(before) and before.split(" ")[1] != content_hash:
+                self.displaced = True  # the findings it was noted with may be no page's now
             self.stats[path] = self.changed_stats[path] = stat
             self.dirty = True
 
@@ -250,7 +254,7 @@ class Cache:
             del self.stats[path]
             self.changed_stats.pop(path, None)
         self.forgotten += gone
-        if not (gone or self.dirty):  # no page gone or changed: no finding can have lost its last page
+        if not (gone or self.displaced):  # no page gone, none noted with other findings: none lost its last page
             return
         referred = {seen.split(" ")[1] for seen in self.stats.values() if _is_stat(seen)}
         for content_hash in [h for h in self.entries if h not in referred]:
