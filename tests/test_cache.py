@@ -622,3 +622,20 @@ def test_a_journal_that_is_a_link_is_neither_read_nor_written_through(tree, monk
     assert not _journal(cache).is_symlink()
     _no_check(monkeypatch)
     assert run(tree, cache) == []
+
+
+def test_a_journal_too_large_to_read_is_replaced_not_grown(tree, monkeypatch):
+    """A journal over its limit is not read (its runs' pages are checked again), and the next save
+    writes the file whole and removes it, instead of appending to it for ever."""
+    from mkdocs_oo_jwt.run import cache as cache_module
+
+    clock_ahead(monkeypatch, 60)
+    cache = tree / ".oo-jwt-cache"
+    run(tree, cache)
+    write_page(tree)
+    run(tree, cache)
+    with _journal(cache).open("ab") as journal:  # past its limit (lines of another file, say)
+        journal.write(b"\n" * (cache_module.MAX_JOURNAL_BYTES + 1))
+    write_page(tree, url="http://example.com/a.docx")
+    assert [r[0] for r in run(tree, cache)] == ["token-payload-mismatch"]
+    assert not _journal(cache).exists()

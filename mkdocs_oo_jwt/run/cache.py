@@ -143,7 +143,10 @@ class Cache:
         """The changes the journal holds of the runs since the file was written, in order."""
         try:
             data, _ = read_regular_file(self.folder / JOURNAL, MAX_JOURNAL_BYTES, follow=False)
-        except (OSError, NotRead):
+        except FileNotFoundError:
+            return
+        except (OSError, NotRead):  # too large, not a file, unreadable: written whole (and removed) at the save
+            self.journal_lines = JOURNAL_LINES
             return
         follows = self._line_start()
         for line in data.split(b"\n"):
@@ -292,6 +295,8 @@ class Cache:
         killed run left torn ends there); False if they could not be (write the file whole)."""
         line = json.dumps({"key": self.key, "id": self.id, "stats": self.changed_stats, "entries": self.changed_entries,
                            "forgotten": self.forgotten, "dropped": self.dropped}, separators=(",", ":"))
+        if len(line) > MAX_JOURNAL_BYTES // JOURNAL_LINES:  # a few pages, but large findings: the file whole
+            return False
         try:  # never through a link, nor into anything but a regular file (a FIFO would block)
             fd = os.open(self.folder / JOURNAL, APPEND_FLAGS, 0o600)
         except OSError:
