@@ -19,40 +19,42 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Callable, Iterator
 
-_given: dict[str, str] | None = None  # the previous check's notes
-_taken: dict[str, str] | None = None  # this check's notes (None: no page is being checked by a run)
+# (the previous check's notes, this check's) while a run checks a page, in this thread; else None
+_NOTES: ContextVar[tuple[dict[str, str], dict[str, str]] | None] = ContextVar("oo_jwt_notes", default=None)
 
 
 @contextmanager
 def taking(given: dict[str, str] | None) -> Iterator[dict[str, str]]:
     """Check a page with the notes of its previous check (``given``); yields the notes this check
     takes: the outcomes it needed, worked out or given (what it no longer needs is left out)."""
-    global _given, _taken
-
-    _given, _taken = given or {}, {}
+    taken: dict[str, str] = {}
+    reset = _NOTES.set((given or {}, taken))
     try:
-        yield _taken
+        yield taken
     finally:
-        _given = _taken = None
+        _NOTES.reset(reset)
 
 
 def recalled(kind: str, what: str | None, work: Callable[[], Any], reads: Callable[[Any], bool]) -> Any:
     """The outcome of ``work`` (JSON-able), for the input ``what`` (its text; None: it has none,
     as an example holding an expression, and nothing is noted): given back if noted, else worked
     out and noted. ``reads`` tells whether a note's value has the shape the caller reads."""
-    if _taken is None or what is None:
+    notes = _NOTES.get()
+    if notes is None or what is None:
         return work()
+    given, taken = notes
     key = hashlib.sha256(f"{kind}\0{what}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    text = _taken.get(key)
+    text = taken.get(key)
     if text is None:
-        text = (_given or {}).get(key)
+        text = given.get(key)
         value = _read(text)
         if value is not _UNREAD and reads(value):
-            _taken[key] = text
+            taken[key] = text
             return value
-        text = _taken[key] = json.dumps(work(), separators=(",", ":"))
+        text = taken[key] = json.dumps(work(), separators=(",", ":"))
     # read back from its note, as a later check is given it: the same outcome, cold or warm
     return json.loads(text)
 

@@ -103,3 +103,18 @@ def test_notes_a_run_did_not_write_are_worked_out_again(tree):
     cache.write_text(json.dumps(stored, separators=(",", ":")), encoding="utf-8")  # as a run writes it
     write(tree, prose="\nA paragraph added.\n")
     assert oo_jwt(tree, "--cache-dir", "cache") == oo_jwt(tree, "--no-cache")
+
+
+def test_notes_are_taken_only_by_the_thread_checking_the_page():
+    """A program that runs checks in threads: one thread's page takes no note of another's work."""
+    import threading
+
+    from mkdocs_oo_jwt import remembered
+
+    with remembered.taking({}) as taken:
+        other = threading.Thread(target=remembered.recalled, args=("token", "a.b.c", lambda: ["x"], lambda n: True))
+        other.start()
+        other.join()
+        assert taken == {}
+        assert remembered.recalled("token", "a.b.c", lambda: ["x"], lambda n: True) == ["x"]
+        assert len(taken) == 1
