@@ -16,8 +16,6 @@ from ..flows import FlowRegistry
 # fast as ``bytes.find`` (a scan of a page for marks it does not hold is most of the cost: most
 # pages hold none).
 _SAMPLE_MARKS = (
-    # a "token" property or key holding a string (a token holder's token is a string literal)
-    re.compile(rb"token(?:(?<=[\"']token)[\"'])?[ \t]*+:\s*+[rRbBuUfF]{0,2}[\"'`]"),
     # a fence: a json one, an http one, or one whose first line opens a JSON value (one mark
     # for each fence character, so each starts with its literal)
     re.compile(rb"```(?:[ \t]*+(?:json|https?\b|rest\b)|[^\n`]*+\r?\n[ \t>]*+[\[{])"),
@@ -27,7 +25,7 @@ _SAMPLE_MARKS = (
 )
 
 
-# Marks whose first letters are common ("e", "o"): a rarer part of every match ("yJ", "jwt"), at a
+# Marks whose first letters are common ("e", "o", "t"): a rarer part of every match ("yJ", "jwt", "ken"), at a
 # fixed offset from its start, is looked for first, and the mark from there (the first anchor is
 # at most that offset past the first match): a third of their scans' cost on a tree of prose.
 _ANCHORED_MARKS = (
@@ -37,6 +35,8 @@ _ANCHORED_MARKS = (
     # standard base64 and its padding, a classic mistake: "eyJhbGciOiAiSFMyNTYifQ==.eyJ...")
     (re.compile(rb"yJ"), 1, re.compile(rb"eyJ(?:[A-Za-z0-9_-]*+(?![+/=])|[A-Za-z0-9_+/=-]*+\.)")),
     (re.compile(rb"jwt"), 3, re.compile(rb"oo[-_]jwt")),  # a directive, placeholder or front matter of this tool
+    # a "token" property or key holding a string (a token holder's token is a string literal)
+    (re.compile(rb"ken"), 2, re.compile(rb"token(?:(?<=[\"']token)[\"'])?[ \t]*+:\s*+[rRbBuUfF]{0,2}[\"'`]")),
 )
 
 
