@@ -61,11 +61,22 @@ def recalled(kind: str, what: str | None, work: Callable[[], Any], reads: Callab
 
 def canonical(value: Any) -> str | None:
     """The JSON text of an example's value (its members in the order written), or None if it
-    holds what JSON cannot write (an expression)."""
+    holds what JSON cannot write as it is: an expression, or a key that is not a string (a Python
+    dict's ``1`` would be written as ``"1"``, and two values validated apart would share a note)."""
     try:
+        if not _string_keys(value):
+            return None
         return json.dumps(value, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError, RecursionError):
         return None
+
+
+def _string_keys(value: Any) -> bool:
+    if type(value) is dict:
+        return all(type(key) is str and _string_keys(item) for key, item in value.items())
+    if type(value) is list:
+        return all(_string_keys(item) for item in value)
+    return True
 
 
 _UNREAD = object()

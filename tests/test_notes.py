@@ -118,3 +118,15 @@ def test_notes_are_taken_only_by_the_thread_checking_the_page():
         assert taken == {}
         assert remembered.recalled("token", "a.b.c", lambda: ["x"], lambda n: True) == ["x"]
         assert len(taken) == 1
+
+
+def test_a_value_json_would_write_as_another_is_not_noted():
+    """A note is keyed by the example's JSON text: a dict with a key that is not a string (which
+    JSON writes as one) or an expression has no text of its own, and is validated every time."""
+    from mkdocs_oo_jwt import remembered
+    from mkdocs_oo_jwt.model import UNKNOWN
+
+    assert remembered.canonical({"a": [1, {"b": None}]}) == '{"a":[1,{"b":null}]}'
+    assert remembered.canonical({"a": [1, {2: None}]}) is None
+    assert remembered.canonical({1: "x"}) is None and remembered.canonical({"1": "x"}) == '{"1":"x"}'
+    assert remembered.canonical({"c": UNKNOWN}) is None
