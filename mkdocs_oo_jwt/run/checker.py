@@ -63,9 +63,9 @@ def load_checking(flows: FlowRegistry | None, libraries: bool = True) -> None:
     ``libraries`` False: not PyJWT and jsonschema (see ``library_loads``)."""
     with _frozen_after():
         _import_checking(flows)
-        if libraries:
-            for load in library_loads(flows):
-                load()
+    if libraries:
+        for load in library_loads(flows):  # each frozen after it, as the above
+            load()
 
 
 def library_loads(flows: FlowRegistry | None) -> list:
