@@ -17,6 +17,7 @@ from . import remembered
 
 ROLES = ("inbox", "outbox", "browser")
 TRANSPORTS = ("header", "body", "browser")
+MAX_OUTCOMES = 1024  # schema outcomes a registry keeps for examples met again (a few MB at most)
 
 
 class FlowsError(Exception):
@@ -99,6 +100,7 @@ class FlowRegistry:
             re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
         )
         self._validators: dict[tuple, Any] = {}
+        self._outcomes: dict[str, str] = {}  # ``problems``' outcomes in this process, as JSON text
         self._all_schemas = schemas
         # the bundled schemas are checked by the test suite; a user's are checked on every load
         self._check_schemas({sid: sp for sid, sp in schemas.items() if sp[1].parent != bundled})
@@ -213,10 +215,20 @@ class FlowRegistry:
         it did (``remembered``): a page edited elsewhere needs no jsonschema for its examples."""
         extras = tuple(ref for since, ref in flow.since if version >= since)
         written = remembered.canonical(value)
-        found = remembered.recalled(
-            "schema", None if written is None else f"{flow.id}\0{extras}\0{response}\0{written}",
-            lambda: _problems(self.validator(flow, version, response=response), value), _are_problems,
-        )
+        what = None if written is None else f"{flow.id}\0{extras}\0{response}\0{written}"
+
+        def work() -> list:
+            if what is None:
+                return _problems(self.validator(flow, version, response=response), value)
+            # the same example on another page (a translation's) is validated once per process
+            text = self._outcomes.get(what)
+            if text is None:
+                text = json.dumps(_problems(self.validator(flow, version, response=response), value))
+                if len(self._outcomes) < MAX_OUTCOMES:
+                    self._outcomes[what] = text
+            return json.loads(text)
+
+        found = remembered.recalled("schema", what, work, _are_problems)
         return found[0], found[1]
 
 

@@ -384,3 +384,14 @@ def test_a_fault_at_the_end_of_a_page_without_a_final_newline_lies_inside_it(dat
     assert extraction.faults
     for fault in extraction.faults:
         assert fault.span.end <= len(page.text), f"fault span {fault.span} outside the page of {len(page.text)} characters"
+
+
+@given(st.lists(st.sampled_from(["a", "é", " ", "\n", "\r", "\r\n", "\t", "\u2028", "\x85"]), max_size=40).map("".join))
+def test_a_pages_lines_and_their_starts_are_delimited_as_markdown_it_delimits_them(text):
+    # the definition: "\r\n", "\r" or "\n" ends a line, nothing else ("\u2028" and "\x85" do not)
+    ends = list(re.finditer(r"\r\n?|\n", text))
+    expected_lines = [text[a.end() if a else 0:b.start() if b else len(text)] for a, b in zip([None, *ends], [*ends, None])]
+    page = Page("page.md", text)
+    assert page.lines == expected_lines
+    assert page.line_starts == [0, *(m.end() for m in ends)]
+    assert all(page.offset(i) + len(line) <= len(text) for i, line in enumerate(page.lines))

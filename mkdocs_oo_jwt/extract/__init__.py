@@ -167,12 +167,15 @@ def _cut(out: Extraction, max_samples: int) -> None:
 
 # "Wrong:", "Incorrect example", ":::danger[Wrong]", "!!! failure \"Bad\"", "❌ ..."; and, in any
 # language, a Material "failure" or "bug" admonition (its type is not translated: !!! failure "错误")
-_COUNTER = re.compile(r"(?:^|[\[\"'])\W*(?:wrong|incorrect|bad)\b|❌|^(?:failure|bug)(?:\s+\"[^\"]*\")?\s*$", re.I)
+# (two expressions, each with a first character to look for: one that can match anywhere is tried
+# at every character, a third of a context's time)
+_COUNTER_AT_START = re.compile(r"\W*(?:wrong|incorrect|bad)\b|(?:failure|bug)(?:\s+\"[^\"]*\")?\s*$", re.I)
+_COUNTER_INSIDE = re.compile(r"[\[\"'❌](?:(?<=❌)|\W*(?:wrong|incorrect|bad)\b)", re.I)
 
 
 def _counter_example(where: Where) -> bool:
     """An example introduced (or titled, in an admonition) as what not to do."""
-    return any(_COUNTER.search(text) for text in where.texts[:2])
+    return any(_COUNTER_AT_START.match(text) or _COUNTER_INSIDE.search(text) for text in where.texts[:2])
 
 
 def _prose(page: Page, block: Block, where: Where, out: Extraction) -> None:

@@ -185,10 +185,16 @@ def _locate(source: str, base: int, doc: JsonDoc) -> None:
                 value_node = pair.child_by_field_name("value")
                 if key_node is None:
                     continue
-                try:
-                    key = json.loads(data[key_node.start_byte : key_node.end_byte])
-                except ValueError:
-                    continue
+                written = data[key_node.start_byte : key_node.end_byte]
+                if len(written) >= 2 and written[0] == written[-1] == 0x22 and b"\\" not in written:
+                    # a string with no escape is its text (``text`` was read by ``json``, which
+                    # allows no control character in a string): no decoder call per key
+                    key = written[1:-1].decode("utf-8")
+                else:
+                    try:
+                        key = json.loads(written)
+                    except ValueError:
+                        continue
                 child = f"{pointer}/{pointer_token(str(key))}"
                 if child in seen:
                     doc.duplicates.append(child)

@@ -11,10 +11,12 @@ import re
 
 # a comment holding only "(n)" or "(n)!", at the end of a line, after a blank, a comma or a bracket
 MARKER = re.compile(r"(?:^|(?<=[,{\[(])|[ \t]++)(?://|#)[ \t]*+\(\d{1,3}\)!?[ \t]*+$", re.M)
+# what every marker ends with: looked for first (from its "(", quick), as most blocks hold no marker
+_MARKER_END = re.compile(r"\(\d{1,3}\)!?[ \t]*+$", re.M)
 
 
 def mask(text: str) -> str:
     """The text with every annotation marker blanked (same length)."""
-    if ")" not in text:
+    if ")" not in text or not _MARKER_END.search(text):
         return text
     return MARKER.sub(lambda m: " " * len(m.group()), text)
