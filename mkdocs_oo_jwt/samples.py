@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from .model import Span
 
@@ -50,13 +51,42 @@ class Where:
     row: bool = False  # the block is one row of a table (a token there signs that row's example)
 
 
+class SpansOnUse(Mapping):
+    """An example's spans (JSON pointer -> Span), worked out by ``work`` when first asked for:
+    most examples are never pointed into (no finding, no token in them)."""
+
+    def __init__(self, work: Callable[[], dict[str, Span]]):
+        self._work: Callable[[], dict[str, Span]] | None = work
+        self._spans: dict[str, Span] = {}
+
+    def _worked(self) -> dict[str, Span]:
+        if self._work is not None:
+            self._spans, self._work = self._work(), None
+        return self._spans
+
+    def __getitem__(self, pointer: str) -> Span:
+        return self._worked()[pointer]
+
+    def __contains__(self, pointer: object) -> bool:
+        return pointer in self._worked()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._worked())
+
+    def __len__(self) -> int:
+        return len(self._worked())
+
+    def __repr__(self) -> str:
+        return repr(self._worked())
+
+
 @dataclass
 class Example:
     """A payload shown on the page: a JSON block, an HTTP or curl body, an object literal."""
 
     span: Span
     value: Any
-    spans: dict[str, Span]  # JSON pointer -> span of that value on the page
+    spans: Mapping[str, Span]  # JSON pointer -> span of that value on the page (a dict, or ``SpansOnUse``)
     where: Where
     source: str  # "json", "http-body", "curl-body", "js"
     request: Request | None = None

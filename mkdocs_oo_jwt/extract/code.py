@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from ..model import Span
-from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, Token, Where
+from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
 from .jwtshape import CUT_SHORT_JWT, JWT, LABELLED_CUT_SHORT_JWT, WHOLE_JWT, wrapped_jwts
 from .markdown import Block, MappedText, nearness
@@ -169,7 +169,8 @@ class BlockScanner:
     ) -> None:
         """Add a parsed JSON value; ``raw_range``: where to find its strings when quoting changed them;
         ``unknown``: the pointers of values written as expressions (any value passes)."""
-        spans = {p: self.span(s, e) for p, (s, e) in doc.spans.items()}
+        place = self.text.span  # (the block's text, as now: spans are placed on first use)
+        spans = SpansOnUse(lambda: {p: place(s, e) for p, (s, e) in doc.spans.items()})
         where = self.here()
         response = request.is_response if request is not None else introduces_response(where)
         duplicates = tuple(

@@ -8,20 +8,59 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .treesitter import char_offsets, parser
 
 
-@dataclass
 class JsonDoc:
-    value: Any
-    start: int  # offsets in the parsed text
-    end: int
-    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # pointer -> value span
-    key_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # pointer -> key span
-    duplicates: list[str] = field(default_factory=list)
+    """A JSON value, and where each of its values and keys is in the text it was read from:
+    ``spans`` (pointer -> value span), ``key_spans`` (pointer -> key span), ``duplicates`` (the
+    pointers of repeated keys), offsets in that text. Read by ``parse``, the places are worked out
+    on first use (``_locate``, from a syntax tree of the text): a check needs them only to place a
+    finding, a token property or an elision, which most examples never have."""
+
+    def __init__(self, value: Any, start: int, end: int, spans: dict[str, tuple[int, int]] | None = None,
+                 key_spans: dict[str, tuple[int, int]] | None = None, duplicates: list[str] | None = None):
+        self.value = value
+        self.start = start
+        self.end = end
+        self._places: tuple[dict, dict, list] | None = (spans or {}, key_spans or {}, duplicates or [])
+        self._unplaced: tuple[str, int, int] | None = None  # (text, start, end) still to be located
+        self._repeats = True  # whether an object of the value repeats a key (unknown: True)
+
+    @classmethod
+    def read(cls, value: Any, text: str, start: int, end: int, repeats: bool) -> "JsonDoc":
+        """The value ``json`` read from ``text[start:end]``, placed when asked; ``repeats``: whether
+        ``json`` met a key twice in one object (if not, no key is a duplicate, and none is looked for)."""
+        doc = cls(value, start, end)
+        doc._places, doc._unplaced, doc._repeats = None, (text, start, end), repeats
+        return doc
+
+    def _placed(self) -> tuple[dict, dict, list]:
+        if self._places is None:
+            text, start, end = self._unplaced  # type: ignore[misc]
+            self._places = ({}, {}, [])
+            _locate(text[start:end], start, *self._places)
+            self._unplaced = None
+        return self._places
+
+    @property
+    def spans(self) -> dict[str, tuple[int, int]]:
+        return self._placed()[0]
+
+    @spans.setter
+    def spans(self, spans: dict[str, tuple[int, int]]) -> None:
+        self._places = (spans, *self._placed()[1:])
+
+    @property
+    def key_spans(self) -> dict[str, tuple[int, int]]:
+        return self._placed()[1]
+
+    @property
+    def duplicates(self) -> list[str]:
+        return self._placed()[2] if self._places is not None or self._repeats else []
 
 
 @dataclass
@@ -156,12 +195,10 @@ def parse(text: str, start: int = 0, max_depth: int = DEFAULT_MAX_DEPTH) -> Json
         return JsonFault(str(exc).split(";")[0][:120], at.start() if at else start)
     if _depth(value) > max_depth:
         return JsonFault(f"nested deeper than max_json_depth ({max_depth}): not read", start)
-    doc = JsonDoc(value, start, end)
-    _locate(text[start:end], start, doc)
-    return doc
+    return JsonDoc.read(value, text, start, end, repeats=bool(duplicates))
 
 
-def _locate(source: str, base: int, doc: JsonDoc) -> None:
+def _locate(source: str, base: int, spans: dict, key_spans: dict, duplicates: list) -> None:
     data = source.encode("utf-8")
     offset = char_offsets(source, data)
     to_char = lambda b: base + offset(b)  # noqa: E731
@@ -175,7 +212,7 @@ def _locate(source: str, base: int, doc: JsonDoc) -> None:
         node, pointer = stack.pop()
         # siblings are visited last first, so with a repeated key the later value's span wins,
         # as its value does in ``json``
-        doc.spans.setdefault(pointer, (to_char(node.start_byte), to_char(node.end_byte)))
+        spans.setdefault(pointer, (to_char(node.start_byte), to_char(node.end_byte)))
         if node.type == "object":
             seen = set()
             for pair in node.named_children:
@@ -197,9 +234,9 @@ def _locate(source: str, base: int, doc: JsonDoc) -> None:
                         continue
                 child = f"{pointer}/{pointer_token(str(key))}"
                 if child in seen:
-                    doc.duplicates.append(child)
+                    duplicates.append(child)
                 seen.add(child)
-                doc.key_spans[child] = (to_char(key_node.start_byte), to_char(key_node.end_byte))
+                key_spans[child] = (to_char(key_node.start_byte), to_char(key_node.end_byte))
                 if value_node is not None:
                     stack.append((value_node, child))
         elif node.type == "array":
