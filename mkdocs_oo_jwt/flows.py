@@ -96,9 +96,7 @@ class FlowRegistry:
         # endpoint at the end of a URL path, as attribution matches it (the path ends with it, in
         # any case, trailing slashes aside): "/docbuilder/basic" or "/docbuilder.jar" is not a call
         endpoints = sorted({e.rstrip("/").encode() for f in self.flows.values() for e in f.endpoints} - {b""})
-        self.endpoint_at_end = (
-            re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + b")/*+(?![A-Za-z0-9._~%-])") if endpoints else None
-        )
+        self.endpoint_at_end = _endpoint_at_end(endpoints) if endpoints else None
         self._validators: dict[tuple, Any] = {}
         self._outcomes: dict[str, str] = {}  # ``problems``' outcomes in this process, as JSON text
         self._all_schemas = schemas
@@ -270,6 +268,18 @@ def _are_problems(note: Any) -> bool:
             and all(type(m) is list and len(m) == 2 and path(m[0]) and type(m[1]) is list
                     and all(type(n) is str for n in m[1]) for m in note[1]))
 
+
+
+def _endpoint_at_end(endpoints: list[bytes]):
+    """Any of the endpoints (in any case, trailing slashes aside) where a URL path ends. When each
+    begins with "/", the letter after it is looked at before the endpoints are tried one by one
+    (a page holds a "/" in every link: a third of the scan's time)."""
+    end = b")/*+(?![A-Za-z0-9._~%-])"
+    if not all(e.startswith(b"/") and len(e) > 1 for e in endpoints):
+        return re.compile(b"(?i:" + b"|".join(map(re.escape, endpoints)) + end)
+    seconds = sorted({case(e[1:2]) for e in endpoints for case in (bytes.lower, bytes.upper)})
+    return re.compile(b"/(?=[" + b"".join(map(re.escape, seconds)) + b"])(?i:"
+                      + b"|".join(re.escape(e[1:]) for e in endpoints) + end)
 
 class GuardedValidator:
     """A validator whose recursion cannot escape as a crash.
