@@ -26,7 +26,8 @@ class JsonDoc:
         self.value = value
         self.start = start
         self.end = end
-        self._places: tuple[dict, dict, list] | None = (spans or {}, key_spans or {}, duplicates or [])
+        self._places: tuple[dict, dict, list] | None = (
+            {} if spans is None else spans, {} if key_spans is None else key_spans, [] if duplicates is None else duplicates)
         self._unplaced: tuple[str, int, int] | None = None  # (text, start, end) still to be located
         self._repeats = True  # whether an object of the value repeats a key (unknown: True)
 
