@@ -160,6 +160,11 @@ class _Parallel:
                         standby.send(looked)
                         continue
                     todo.append(looked)
+                    if self.pool is None and len(todo) == 1:
+                        # the first page to check: whether the checkers are forked (at FORK_AT) or
+                        # the pages checked here, the checking machinery is needed; imported now,
+                        # while the looker goes on, not after it (a core idle meanwhile)
+                        load_checking(checker.RUN[4])  # type: ignore[index]
                     if len(todo) >= (CHECK_BATCH if self.pool else FORK_AT):
                         self._submit(todo)
                         todo = []
