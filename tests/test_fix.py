@@ -367,3 +367,45 @@ def test_disable_and_fail_on_apply_to_what_remains(env, run):
     assert (env / "page.md").read_bytes() == data
     rc, _, err = run("fix", "--disable", "no-such-rule", "page.md")
     assert rc == 2 and "no-such-rule" in err
+
+
+REVISED_FILE = {"fileType": "docx", "url": "https://example.com/url-to-example-document.docx"}
+
+
+def browser_method_page(first: str, second: str) -> str:
+    """Two code blocks after a setRevisedFile example: a token alone on its line, then one after a
+    short label (a text export's "Sample token: eyJ...")."""
+    return f"""# setRevisedFile
+
+When calling the setRevisedFile method to select a document for comparing, the token must be added to validate the parameters:
+
+```json
+{_json(REVISED_FILE)}
+```
+
+```
+{first}
+```
+
+```text
+Sample token: {second}
+```
+"""
+
+
+def test_token_cut_to_its_header_is_signed_again_in_place(env, run):
+    """A token of which only its header was pasted (alone, or after a label) is token-malformed,
+    and fix puts a whole token signing the example in its place: those bytes change, no other."""
+    header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"  # {"alg":"HS256","typ":"JWT"}
+    page = env / "page.md"
+    page.write_text(browser_method_page(header, header), encoding="utf-8")
+    rc, out, _ = run("check", "page.md")
+    assert rc == 1
+    assert re.findall(r"page\.md:(\d+):(\d+): error token-malformed \[setRevisedFile\]", out) == [("13", "1"), ("17", "15")]
+
+    rc, out, _ = run("fix", "page.md")
+    assert rc == 1 and "fixed page.md: 2 tokens" in out  # a run that rewrote a page fails, as above
+    new = sign(REVISED_FILE)  # a browser method's token signs the parameters themselves
+    assert page.read_text(encoding="utf-8") == browser_method_page(new, new)
+    rc, out, _ = run("check", "page.md")
+    assert rc == 0 and "no problems" in out, out

@@ -2,8 +2,9 @@
 
 Blocks are read line by line: a line opening a JSON value starts an example, a request or status
 line starts an HTTP message (whose body follows), ``curl`` starts a command, a line that is only a
-JWT (or one cut short, its signature segment lost, alone or after a short label such as "Sample
-token:": malformed, never passed over) is a bare sample token, and any other line is prose, which
+JWT, alone or after a short label such as "Sample token:" (or one cut short: its signature segment
+lost, or all but a JOSE header; malformed, never passed over), is a bare sample token, and any
+other line is prose, which
 may mention a JWT and which becomes the lead-in text of the next sample (text exports put the
 prose and the examples in one block).
 """
@@ -18,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import CUT_SHORT_JWT, JWT, LABELLED_CUT_SHORT_JWT, WHOLE_JWT, wrapped_jwts
+from .jwtshape import CUT_SHORT_JWT, JWT, LABELLED_CUT_SHORT_JWT, LABELLED_JWT, WHOLE_JWT, cut_short, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
@@ -106,10 +107,14 @@ class BlockScanner:
                 s = first + m.start(1)
                 self.add_token(s, s + len(m.group(1)), "bare")
                 self.lead = []
-            elif CUT_SHORT_JWT.fullmatch(stripped):  # nothing after it continues it: a part lost
+            elif labelled := LABELLED_JWT.fullmatch(stripped):  # "Sample token: eyJ...", as in prose
+                s = first + labelled.start(1)
+                self.add_token(s, s + len(labelled.group(1)), "bare")
+                self.lead = []
+            elif CUT_SHORT_JWT.fullmatch(stripped) and cut_short(stripped):  # nothing after it continues it: a part lost
                 self.add_token(first, first + len(stripped), "bare")
                 self.lead = []
-            elif labelled := LABELLED_CUT_SHORT_JWT.fullmatch(stripped):  # "Sample token: eyJ...", a part lost
+            elif (labelled := LABELLED_CUT_SHORT_JWT.fullmatch(stripped)) and cut_short(labelled.group(1)):  # "Sample token: eyJ...", a part lost
                 s = first + labelled.start(1)
                 self.add_token(s, s + len(labelled.group(1)), "bare")
                 self.lead = []

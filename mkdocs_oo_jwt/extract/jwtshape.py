@@ -13,9 +13,10 @@ LABEL = re.compile(r"[^`\n]{1,60}?[:：][*_]*")
 # a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ..."
 LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
 # a token cut short: its header, a dot, and what is left of its payload, its signature segment lost
-# ("eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi..."): on a code block's line of its own, where only a token
-# stands, it is a token with a part lost (token-malformed), never prose to pass over in silence
-CUT_SHORT_JWT = re.compile(rf"eyJ[{_B64}]+\.[{_B64}]*")
+# ("eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi..."), or its header alone ("eyJhbGciOiJIUzI1NiJ9", see
+# ``cut_short``): on a code block's line of its own, where only a token stands, it is a token with
+# a part lost (token-malformed), never prose to pass over in silence
+CUT_SHORT_JWT = re.compile(rf"eyJ[{_B64}]+(?:\.[{_B64}]*)?")
 # ...and the same after a short label ("Sample token: eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi"), as a whole
 # token may follow one: group 1 is the token. Only a line that is the label and the token: a
 # sentence that mentions "eyJ" is not one
@@ -92,6 +93,13 @@ def wrapped_jwts(text: str, in_prose: bool = False) -> list[tuple[int, int, str]
         else:
             i += 1
     return found
+
+
+def cut_short(token: str) -> bool:
+    """Is this match of ``CUT_SHORT_JWT`` a token with a part lost? With a dot, always; a segment
+    alone only when it is a JOSE header (a JSON object naming its "alg"): base64url JSON of
+    anything else (an encoded state, a data blob) is no token."""
+    return "." in token or _alg(token) is not None
 
 
 def _incomplete(token: str) -> bool:
