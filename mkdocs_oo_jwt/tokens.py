@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,10 @@ class Malformed(ValueError):
         self.by_library = by_library
 
 
+# a JWT's three segments in base64url, no padding (RFC 7515, section 2)
+_BASE64URL_SEGMENTS = re.compile(r"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+
+
 def decode(text: str) -> Decoded:
     """The token's header and payload, unverified; ``Malformed`` says why it is not a JWT (as the
     previous check of the page read it, if it did: ``remembered``)."""
@@ -55,6 +60,10 @@ def _read(text: str) -> list:
     import jwt
     from jwt.utils import base64url_decode
 
+    if not _BASE64URL_SEGMENTS.fullmatch(text):
+        # PyJWT reads "=" padding and standard base64's "+" and "/" (and skips what is neither):
+        # a JWT's segments hold none of them. Its words name no part: the caller's do
+        return ["malformed", "not a JWT: a segment is not base64url", True]
     try:
         complete = jwt.api_jwt.decode_complete(
             text, options={"verify_signature": False}, algorithms=None

@@ -226,3 +226,115 @@ def test_a_part_pyjwt_cannot_decode_is_named_with_what_is_wrong(tmp_path):
                                 "(37 characters leave one over)")
     assert messages["b.md"].startswith("sample token: not a JWT: the header ")
     assert "padding" not in " ".join(messages.values())
+
+
+# ------------------------------------------------------------------ 3. tokens broken by a botched copy (s23)
+# Written from README: a JWT's segments are base64url ("no `=` padding, no `+` or `/`"); a code
+# block's line holding only "two tokens glued together, a token with a blank in it" is
+# token-malformed, alone or after a short label; words after a whole token stay a mention.
+
+
+def padded(text: str) -> str:
+    """The token as standard base64 with its padding writes it (a classic mistake)."""
+    return ".".join(part + "=" * (-len(part) % 4) for part in text.split("."))
+
+
+def body_token_page(value: str) -> str:
+    """A conversion request whose body token is ``value``: its "token" line is line 21."""
+    return (HEAD + "```http\nPOST /converter HTTP/1.1\nHost: documentserver\nContent-Type: application/json\n\n"
+            f'{{\n    "token": "{value}"\n}}\n```\n')
+
+
+@pytest.mark.parametrize("secret", [True, False], ids=["with-secret", "no-secret"])
+def test_a_padded_token_is_malformed_not_a_signature_that_fails(secret, env, run, monkeypatch):
+    text = padded(token(CONVERSION))
+    assert "=" in text and jwt.decode(text, SECRET, algorithms=["HS256"], options={"verify_signature": False}) == CONVERSION
+    if not secret:
+        monkeypatch.delenv("OO_JWT_SECRET")
+    page = env / "page.md"
+    page.write_text(body_token_page(text), encoding="utf-8")
+    assert page.read_text(encoding="utf-8").splitlines()[20] == f'    "token": "{text}"'
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "error", 21, 15)], found
+    assert "'=' padding (a JWT's base64url has none)" in found[0]["message"]
+    assert code == 1
+
+
+def test_a_token_in_standard_base64_is_malformed(env, run):
+    text = token(CONVERSION)
+    header, payload, signature = text.split(".")
+    signature = signature.replace("-", "+").replace("_", "/") if ("-" in signature or "_" in signature) else signature[:-1] + "+"
+    page = env / "page.md"
+    page.write_text(body_token_page(f"{header}.{payload}.{signature}"), encoding="utf-8")
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "error", 21, 15)], found
+    assert "'+' or '/' (standard base64, not base64url)" in found[0]["message"]
+
+
+BROKEN_LINES = {
+    # name: (the code block's line, with {t} and {u} for two whole tokens; column of the token)
+    "glued": ("{t}{u}", 1),
+    "glued-with-a-dot": ("{t}.{u}", 1),
+    "a-blank-inside": ("{t_blank}", 1),
+    "labelled-a-blank-inside": ("Sample token: {t_blank}", 15),
+    "padded": ("{t_padded}", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_LINES))
+def test_a_code_block_line_of_a_broken_token_is_malformed(name, env, run):
+    t, u = token(CONVERSION), token({**CONVERSION, "title": "Another.docx"})
+    cut = t.index(".") + 20
+    line_text, column = BROKEN_LINES[name]
+    line_text = line_text.format(t=t, u=u, t_blank=t[:cut] + " " + t[cut:], t_padded=padded(t))
+    page = env / "page.md"
+    page.write_text(HEAD + f"```\n{line_text}\n```\n", encoding="utf-8")
+    assert page.read_text(encoding="utf-8").splitlines()[15] == line_text  # line 16
+    code, found = findings(run, page)
+    assert where(found) == [("token-malformed", "error", 16, column)], found
+    assert found[0]["flow"] == "conversion" and code == 1
+
+
+def test_words_after_a_whole_token_or_a_header_are_no_broken_token(env, run):
+    """A whole token then words is a mention (a token of no pair: a note, not malformed); a header
+    then words is prose."""
+    t = token(CONVERSION)
+    page = env / "page.md"
+    page.write_text(HEAD + f"```\n{t} is the token of this request\n"
+                           "eyJhbGciOiJIUzI1NiJ9 is the header of every HS256 token\n```\n", encoding="utf-8")
+    code, found = findings(run, page)
+    assert [f["rule"] for f in found if f["severity"] != "info"] == [] and code == 0, found
+
+
+def conversion_with_line(extra: str, closed: bool = True) -> str:
+    """HEAD's conversion example with ``extra`` as its second line (line 9), then its token."""
+    body = json.dumps(CONVERSION, indent=4).splitlines()
+    lines = [body[0], extra, *body[1:]] if extra else body
+    if not closed:
+        lines = lines[:-1]
+    return ("# Conversion\n\nSample parameters of the request to the document conversion service:\n\n```json\n"
+            + "\n".join(lines) + "\n```\n\n" + f"Sample token:\n\n```\n{token(CONVERSION)}\n```\n")
+
+
+def test_a_comment_in_a_json_block_is_no_json_unless_it_elides(env, run):
+    """README: in a json block a comment line elides only when it holds "..."; any other is not
+    JSON (json-syntax at it, which says so); "// ..." makes the example partial (no finding)."""
+    page = env / "page.md"
+    page.write_text(conversion_with_line("    // the parameters of the conversion"), encoding="utf-8")
+    code, found = findings(run, page)
+    assert [(f["rule"], f["line"], f["column"]) for f in found if f["severity"] == "error"] == [("json-syntax", 7, 5)], found
+    assert "a comment is not JSON" in found[0]["message"] and code == 1
+    page.write_text(conversion_with_line("    // ... the other parameters"), encoding="utf-8")
+    code, found = findings(run, page)
+    assert (code, [f for f in found if f["severity"] != "info"]) == (0, []), found
+
+
+def test_an_example_that_ends_unclosed_is_reported_where_its_text_ends(env, run):
+    page = env / "page.md"
+    page.write_text(conversion_with_line("", closed=False), encoding="utf-8")
+    last = page.read_text(encoding="utf-8").splitlines()[10]  # line 11, the example's last line
+    assert last.endswith('.docx"')
+    code, found = findings(run, page)
+    syntax = [f for f in found if f["rule"] == "json-syntax"]
+    assert [(f["line"], f["column"]) for f in syntax] == [(11, len(last) + 1)], found
+    assert "ends before its last object or array is closed" in syntax[0]["message"] and code == 1

@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 from ..model import Span
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import CUT_SHORT_JWT, JWT, LABELLED_CUT_SHORT_JWT, LABELLED_JWT, WHOLE_JWT, cut_short, wrapped_jwts
+from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT, broken_token, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
@@ -27,7 +27,9 @@ JSONC_LANGS = {"jsonc", "json5"}  # JSON with comments and trailing commas
 HTTP_LANGS = {"http", "https", "rest"}
 JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
 PYTHON_LANGS = {"python", "py", "python3"}
-_LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|$)')
+# a value that opens as JSON does: a key or a value, a bracket, the end, or a comment (no JSON: a
+# json-syntax at it, never an example passed over)
+_LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|//|/\*|$)')
 
 
 class BlockScanner:
@@ -111,12 +113,8 @@ class BlockScanner:
                 s = first + labelled.start(1)
                 self.add_token(s, s + len(labelled.group(1)), "bare")
                 self.lead = []
-            elif CUT_SHORT_JWT.fullmatch(stripped) and cut_short(stripped):  # nothing after it continues it: a part lost
-                self.add_token(first, first + len(stripped), "bare")
-                self.lead = []
-            elif (labelled := LABELLED_CUT_SHORT_JWT.fullmatch(stripped)) and cut_short(labelled.group(1)):  # "Sample token: eyJ...", a part lost
-                s = first + labelled.start(1)
-                self.add_token(s, s + len(labelled.group(1)), "bare")
+            elif (at := broken_token(stripped)) is not None:  # nothing after it continues it: a part lost, or broken
+                self.add_token(first + at, first + len(stripped), "bare")
                 self.lead = []
             else:
                 self.lead.append(stripped)
@@ -158,7 +156,14 @@ class BlockScanner:
         if isinstance(doc, jsondoc.JsonFault):
             if strict and _LOOKS_LIKE_JSON.match(text, start):
                 at = min(doc.offset, len(text))
-                self.out.faults.append(Fault(self.span(at, at), doc.message, self.here()))
+                message = doc.message
+                if not text[at:].strip():  # the block ends first: said where its text ends, not past it
+                    at = len(text.rstrip())
+                    message += ": the example ends before its last object or array is closed"
+                elif text.startswith(("//", "/*"), at):
+                    message += (": a comment is not JSON (in a jsonc block it is read as one; "
+                                "\"// ...\" marks a part left out)")
+                self.out.faults.append(Fault(self.span(at, at), message, self.here()))
                 return len(text)  # the rest of the block is not readable as samples
             return text.find("\n", start) + 1 or len(text)
         elided = [at for at in self.elisions if doc.start < at < doc.end]

@@ -71,8 +71,11 @@ class JsonFault:
 
 
 ELISION = re.compile(r"\.\.\.|…")  # "...", "…": the writer left something out here
-# a line that elides part of an example: "...", "…", "// ...", "/* ... */", or an array "[...]"
-_ELISION_LINE = re.compile(r"(?m)^[ \t]*+(?://[^\n]*+|/\*.*?\*/|\.\.\.|…)[ \t]*+,?[ \t]*+$")
+# a line that elides part of an example: "...", "…", "// ...", "/* ... */", or an array "[...]". A
+# comment elides only where it says so ("..." or "…" in it, as in a jsonc block): any other comment
+# ("// the previous version") is no JSON, and the example does not parse (json-syntax)
+_ELISION_LINE = re.compile(
+    r"(?m)^[ \t]*+(?://[^\n]*?(?:\.\.\.|…)[^\n]*+|/\*[^\n]*?(?:\.\.\.|…)[^\n]*?\*/|\.\.\.|…)[ \t]*+,?[ \t]*+$")
 _ELIDED_ARRAY = re.compile(r"\[\s*(?:\.\.\.|…)\s*\]")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 

@@ -12,15 +12,35 @@ WHOLE_JWT = re.compile(rf"`?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*`?")
 LABEL = re.compile(r"[^`\n]{1,60}?[:：][*_]*")
 # a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ..."
 LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
-# a token cut short: its header, a dot, and what is left of its payload, its signature segment lost
-# ("eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi..."), or its header alone ("eyJhbGciOiJIUzI1NiJ9", see
-# ``cut_short``): on a code block's line of its own, where only a token stands, it is a token with
-# a part lost (token-malformed), never prose to pass over in silence
-CUT_SHORT_JWT = re.compile(rf"eyJ[{_B64}]+(?:\.[{_B64}]*)?")
-# ...and the same after a short label ("Sample token: eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOi"), as a whole
-# token may follow one: group 1 is the token. Only a line that is the label and the token: a
-# sentence that mentions "eyJ" is not one
-LABELLED_CUT_SHORT_JWT = re.compile(rf"{LABEL.pattern}\s*({CUT_SHORT_JWT.pattern})")
+# A code block's line that holds only a token with a part lost, added or broken (alone, or after
+# a short label: "Sample token: eyJ..."), not a whole JWT: a token (token-malformed), never prose to
+# pass over in silence. Its characters are base64url's, dots, and what a botched copy brings in
+# (standard base64's "+", "/" and "=" padding), in one run or in runs a blank apart (see
+# ``broken_token``)
+_BROKEN = rf"eyJ[{_B64}.=+/]*(?:[ \t]+[{_B64}.=+/]+)*"
+BROKEN_TOKEN = re.compile(_BROKEN)
+LABELLED_BROKEN_TOKEN = re.compile(rf"{LABEL.pattern}\s*({_BROKEN})")
+
+
+def broken_token(line: str) -> int | None:
+    """Where a broken token starts on a code block's line (stripped) that holds only it, or a short
+    label and it; None when the line is no such token. One run of its characters is one when it
+    has a dot (a part lost, two tokens joined, padding) or is a JOSE header alone (a JSON object
+    naming its "alg": base64url JSON of anything else, an encoded state, is no token). Runs a blank
+    apart are a token with blanks in it only when joined they make three segments or more, and no
+    whole JWT stands among them (a token and words after it are a mention, as prose)."""
+    m = BROKEN_TOKEN.fullmatch(line)
+    at = 0 if m else None
+    if at is None:
+        labelled = LABELLED_BROKEN_TOKEN.fullmatch(line)
+        if labelled is None:
+            return None
+        at = labelled.start(1)
+    runs = line[at:].split()
+    if len(runs) > 1:
+        return at if "".join(runs).count(".") >= 2 and JWT.search(line, at) is None else None
+    return at if "." in runs[0] or _alg(runs[0]) is not None else None
+
 
 # A token broken over lines (an editor's hard wrap, a copy from a narrow terminal) is one token: a
 # line ending with the beginning of one, then lines that hold only its continuation, until it is
@@ -93,13 +113,6 @@ def wrapped_jwts(text: str, in_prose: bool = False) -> list[tuple[int, int, str]
         else:
             i += 1
     return found
-
-
-def cut_short(token: str) -> bool:
-    """Is this match of ``CUT_SHORT_JWT`` a token with a part lost? With a dot, always; a segment
-    alone only when it is a JOSE header (a JSON object naming its "alg"): base64url JSON of
-    anything else (an encoded state, a data blob) is no token."""
-    return "." in token or _alg(token) is not None
 
 
 def _incomplete(token: str) -> bool:
