@@ -409,3 +409,19 @@ def test_token_cut_to_its_header_is_signed_again_in_place(env, run):
     assert page.read_text(encoding="utf-8") == browser_method_page(new, new)
     rc, out, _ = run("check", "page.md")
     assert rc == 0 and "no problems" in out, out
+
+
+def test_a_bare_token_that_cannot_be_read_is_signed_over_its_example_itself(env, run):
+    """A sample token alone in a code block under the conversion example, cut short (its signature
+    lost): fix signs the example itself, as a body token does and as the bare token shows it; not
+    the {"payload": ...} of a header token (a conversion request may carry its token either way)."""
+    cut = sign({"payload": CONVERSION}).rsplit(".", 1)[0]
+    page = env / "page.md"
+    text = ("# Conversion\n\nSample parameters of the request to the document conversion service:\n\n"
+            f"```json\n{_json(CONVERSION)}\n```\n\nSample token:\n\n```\n{{token}}\n```\n")
+    page.write_text(text.replace("{token}", cut), encoding="utf-8")
+    rc, out, _ = run("fix", "page.md")
+    assert rc == 1 and "fixed page.md: 1 token" in out
+    assert page.read_text(encoding="utf-8") == text.replace("{token}", NEW_CONVERSION)
+    rc, out, _ = run("check", "page.md")
+    assert rc == 0 and "no problems" in out, out
