@@ -245,6 +245,16 @@ def _scored(flows: FlowRegistry, example: Example | None, tokens: tuple[Token, .
     return Attribution(flows.get(best), "evidence", tuple(eligible), evidence, fragment)
 
 
+def mark_responses(extraction: Extraction, vocabulary) -> None:
+    """An example holding a key that only responses have (``{"error": 0}``, ``"endConvert"``), and
+    no token of its own, is a response, in whatever words (and language) it is introduced: marked so
+    before tokens are paired (a token above it signs the request before it, not the response) and
+    before its schema is checked (a response's, where the flow documents one)."""
+    for example in extraction.examples:
+        if not example.response and not example.token_holder and _response_shaped(example, vocabulary):
+            example.response = True
+
+
 def _response_shaped(example: Example, vocabulary) -> bool:
     """Does the example hold a key that only responses have (and no request of any flow)?"""
     params = example.params

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .page import INVISIBLE
 from .signing import has_wrapper
 from .tokens import TIME_CLAIMS, WEAK_SECRETS, Decoded, weak_secret as weak_secret_of
 
@@ -192,9 +193,12 @@ def _character_class(ch: str) -> str:
         return "'+' or '/' (standard base64, not base64url)"
     if ch == "=":
         return "'=' padding (a JWT's base64url has none)"
+    if ch in INVISIBLE or (ch.isspace() and ch not in " \t\r\n"):
+        return f"an invisible U+{ord(ch):04X} (a copy from a word processor or a chat?)"
     if ch.isspace():
         return "whitespace (a token broken over lines?)"
     return "a character"
+
 
 
 def _json_type(value: Any) -> str:

@@ -104,6 +104,7 @@ def _raw_findings(page: Page, settings: Settings, flows: FlowRegistry, secrets: 
     except Exception:  # noqa: BLE001 - an unreadable front-matter version: the run's version
         version = parse_version(settings.version)
     ctx = PageCheck(page, extraction, flows, settings, secrets, version)
+    attribution.mark_responses(extraction, flows.vocabulary)
     ctx.pairs = pair(extraction)
     ctx.attributions = attribution.attribute(flows, extraction, ctx.pairs)
     return ctx, [finding for family in FAMILIES for finding in family.check(ctx)]

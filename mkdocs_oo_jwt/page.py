@@ -22,6 +22,11 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 PLACE_PARTS = 3  # the page's file name and the two folders it is in
 
 
+# what a copy from a word processor, a browser or a chat slips into text, unseen: zero-width
+# spaces and joiners, a word joiner, a byte order mark (a non-breaking space is whitespace)
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def place_of(path: str) -> str:
     """Where the page is, as text: ``command-service/version.md`` names its topic in every
     language (a translation keeps its file's path), as an outermost heading would. Evidence of

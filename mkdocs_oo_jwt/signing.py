@@ -15,8 +15,14 @@ from .samples import Example, Token
 from .tokens import TIME_CLAIMS, sign
 
 
+# the claims RFC 7519 registers (section 4.1): a token's own, never a request's parameters
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+
+
 def has_wrapper(payload: dict) -> bool:
-    keys = [k for k in payload if k not in TIME_CLAIMS]
+    """Is this payload ``{"payload": {...}}``, a header token's, with at most registered claims
+    beside it (an ``iss`` there is an extra claim of a wrapped token, not a body's parameter)?"""
+    keys = [k for k in payload if k not in REGISTERED_CLAIMS]
     return keys == ["payload"] and isinstance(payload.get("payload"), dict)
 
 

@@ -30,14 +30,14 @@ LINE_ENDING_PAGES = ("nesting/front-matter.md", "nesting/non-ascii.md", "nesting
 
 
 def expected_path(page: Path) -> Path:
-    return page.with_name(page.name[: -len(".md")] + ".expected.json")
+    return page.with_name(page.name[: -len(page.suffix)] + ".expected.json")  # X.md or X.mdx
 
 
 def load_expected(page: Path) -> dict:
     return json.loads(expected_path(page).read_text(encoding="utf-8"))
 
 
-PAGE_CASES = sorted(p for p in PAGES.rglob("*.md") if expected_path(p).exists())
+PAGE_CASES = sorted(p for pattern in ("*.md", "*.mdx") for p in PAGES.rglob(pattern) if expected_path(p).exists())
 PAGE_IDS = [p.relative_to(PAGES).as_posix() for p in PAGE_CASES]
 
 
@@ -148,7 +148,7 @@ def test_page(page: Path, monkeypatch, capsys, tmp_path_factory):
     levels = exp["levels"]
     # checked under a name that says nothing: a page's path is evidence of its flow, and these
     # pages' names (flows-callback-..., i18n-...) must not help them
-    copy = tmp_path_factory.mktemp("golden") / "page.md"
+    copy = tmp_path_factory.mktemp("golden") / f"page{page.suffix}"  # .md or .mdx, as the page is
     copy.write_bytes(page.read_bytes())
     rc, report = run_check(copy, exp["env"], monkeypatch, capsys)
 
@@ -249,7 +249,9 @@ def test_expected_files_are_consistent():
     rules = _catalog()
     problems = []
     for exp_file in sorted(PAGES.rglob("*.expected.json")):
-        page = exp_file.with_name(exp_file.name[: -len(".expected.json")] + ".md")
+        stem = exp_file.name[: -len(".expected.json")]
+        page = next((p for p in (exp_file.with_name(stem + ".md"), exp_file.with_name(stem + ".mdx")) if p.exists()),
+                    exp_file.with_name(stem + ".md"))
         name = exp_file.relative_to(PAGES).as_posix()
         if not page.exists():
             problems.append(f"{name}: no page beside it")

@@ -17,19 +17,22 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from ..model import Span
+from ..page import INVISIBLE
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
 from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT, broken_token, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
+_TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb"  # “ ” „ ‘ ’ « »
 JSON_LANGS = {"json", "jsonc", "json5", "javascript-json"}
 JSONC_LANGS = {"jsonc", "json5"}  # JSON with comments and trailing commas
 HTTP_LANGS = {"http", "https", "rest"}
 JS_LANGS = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "mjs", "cjs"}
 PYTHON_LANGS = {"python", "py", "python3"}
-# a value that opens as JSON does: a key or a value, a bracket, the end, or a comment (no JSON: a
-# json-syntax at it, never an example passed over)
-_LOOKS_LIKE_JSON = re.compile(r'[\[{]\s*(?:"|[\[{}\]]|//|/\*|$)')
+# a value that opens as JSON does: a key or a value, a bracket, the end; or as a copy from a word
+# processor or a JS file makes it look (an invisible character before it, typographic quotes, a
+# comment): no JSON, a json-syntax there, never an example passed over
+_LOOKS_LIKE_JSON = re.compile(rf'[{INVISIBLE}]*[\[{{]\s*(?:"|[\[{{}}\]]|//|/\*|[{_TYPOGRAPHIC_QUOTES}]|$)')
 
 
 class BlockScanner:
@@ -93,7 +96,7 @@ class BlockScanner:
             nxt = eol + 1
             if not stripped:
                 pass
-            elif stripped[0] in "{[":
+            elif stripped[0] in "{[" or stripped.lstrip(INVISIBLE)[:1] in ("{", "["):  # (not JSON after an invisible one)
                 nxt = self.json_value(first, strict=lang in JSON_LANGS or not lang)
             elif http.start_of_message(stripped, strict=lang not in HTTP_LANGS):
                 nxt = self.http_message(first)
@@ -163,6 +166,10 @@ class BlockScanner:
                 elif text.startswith(("//", "/*"), at):
                     message += (": a comment is not JSON (in a jsonc block it is read as one; "
                                 "\"// ...\" marks a part left out)")
+                elif text[at] in _TYPOGRAPHIC_QUOTES:
+                    message += f": {text[at]} is a typographic quote (a word processor's), JSON's is \""
+                elif text[at] in INVISIBLE:
+                    message += f": an invisible U+{ord(text[at]):04X} is there (a copy from a word processor or a chat?)"
                 self.out.faults.append(Fault(self.span(at, at), message, self.here()))
                 return len(text)  # the rest of the block is not readable as samples
             return text.find("\n", start) + 1 or len(text)

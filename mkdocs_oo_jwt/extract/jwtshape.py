@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from ..page import INVISIBLE
+
 _B64 = r"A-Za-z0-9_\-"
 JWT = re.compile(rf"(?<![{_B64}.])eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*(?![{_B64}.])")
 WHOLE_JWT = re.compile(rf"`?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*`?")
@@ -15,9 +17,9 @@ LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
 # A code block's line that holds only a token with a part lost, added or broken (alone, or after
 # a short label: "Sample token: eyJ..."), not a whole JWT: a token (token-malformed), never prose to
 # pass over in silence. Its characters are base64url's, dots, and what a botched copy brings in
-# (standard base64's "+", "/" and "=" padding), in one run or in runs a blank apart (see
-# ``broken_token``)
-_BROKEN = rf"eyJ[{_B64}.=+/]*(?:[ \t]+[{_B64}.=+/]+)*"
+# (standard base64's "+", "/" and "=" padding, a zero-width space), in one run or in runs a blank
+# (or a non-breaking space) apart (see ``broken_token``)
+_BROKEN = rf"eyJ[{_B64}.=+/{INVISIBLE}]*(?:[ \t\u00a0]+[{_B64}.=+/{INVISIBLE}]+)*"
 BROKEN_TOKEN = re.compile(_BROKEN)
 LABELLED_BROKEN_TOKEN = re.compile(rf"{LABEL.pattern}\s*({_BROKEN})")
 
