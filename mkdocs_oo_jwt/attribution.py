@@ -102,13 +102,14 @@ def attribute(
     flows: FlowRegistry, extraction: Extraction, pairs: dict[int, Example | None]
 ) -> dict[int, Attribution]:
     """id(example, token or fault) -> its attribution. A token that signs an example has its
-    example's, unless a directive stands right above the token; a JSON example that does not parse
-    (a fault) has the flow its place says."""
+    example's: a directive right above the token names the flow of both, as one above the example
+    does; unless the two directives name different flows (then each has its own). A JSON example
+    that does not parse (a fault) has the flow its place says."""
     signers: dict[int, list[Token]] = {}
     owners: dict[int, Example] = {}
     for token in extraction.tokens:
         example = pairs.get(id(token))
-        if example is not None and not token.where.explicit:
+        if example is not None and _together(token, example):
             signers.setdefault(id(example), []).append(token)
             owners[id(example)] = example
     out: dict[int, Attribution] = {}
@@ -118,13 +119,19 @@ def attribute(
         out[id(example)] = attribute_group(flows, example, signers.get(id(example), ()))
     for token in extraction.tokens:
         example = pairs.get(id(token))
-        if example is not None and not token.where.explicit:
+        if example is not None and _together(token, example):
             out[id(token)] = out[id(example)]
         else:
             out[id(token)] = attribute_group(flows, None, (token,))
     for fault in extraction.faults:
         out[id(fault)] = attribute_group(flows, None, (), fault.where)
     return out
+
+
+def _together(token: Token, example: Example) -> bool:
+    """Are a token and the example it signs given a flow together? Unless each has a directive of
+    its own, naming different flows."""
+    return not (token.where.explicit and example.where.explicit and token.where.flow != example.where.flow)
 
 
 def attribute_group(
@@ -151,7 +158,8 @@ def _certain(
     """(kind, flow id, what) of every certain piece of evidence, the deciding one first."""
     found: list[tuple[str, str, str]] = []
     wheres = [example.where] if example is not None else [t.where for t in tokens] + ([where] if where else [])
-    for place in wheres:
+    directed = [*wheres, *(t.where for t in tokens if t.where.explicit)] if example is not None else wheres
+    for place in directed:  # a directive above the example, or above a token that signs it
         if place.explicit and place.flow:
             found.append(("directive", place.flow, f"<!-- oo-jwt: flow={place.flow} -->"))
     if example is not None and example.flow_hint and flows.get(example.flow_hint):

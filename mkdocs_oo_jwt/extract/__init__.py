@@ -91,7 +91,8 @@ def extract(page: Page, max_json_depth: int = 200, max_samples: int = 1000, keep
         )
         ignores, pending_flow, pending_ignores = pending_ignores, None, []
         out.blocks.append((block.meta["table"] if block.kind == "row" else block.lines[0], *block.lines, block.kind))
-        out.suppressions += [replace(s, first=block.lines[0], end=block.lines[1]) for s in ignores]
+        out.suppressions += [replace(s, first=first, end=end) for s in ignores
+                             for first, end in [_ignored_lines(page, block, s)]]
         if block.kind == "code" and _counter_example(where):
             continue  # shown as what not to do ("Wrong", "Incorrect"...): not a sample
         if any(s.whole for s in ignores) and not keep_ignored:
@@ -151,6 +152,18 @@ def _directive_span(page: Page, block, start: int, end: int) -> Span:
 
     first = offset(start)
     return Span(first, max(first, offset(end)))
+
+
+def _ignored_lines(page: Page, block, ignore: Suppression) -> tuple[int, int]:
+    """The lines an ``ignore`` holds for: its block's; or, when it stands right above a container
+    (an admonition, a list, a quote, a tab: one that opens after the directive and holds the
+    block), all of that container's, as a directive above a table holds for each of its rows."""
+    if ignore.directive is not None:
+        after = page.line_of(ignore.directive.end - 1) if ignore.directive.end else 0
+        for first, end in block.meta.get("containers", ()):  # outermost first
+            if first > after:
+                return first, end
+    return block.lines
 
 
 def _cut(out: Extraction, max_samples: int) -> None:

@@ -9,7 +9,8 @@ from ..page import INVISIBLE
 
 _B64 = r"A-Za-z0-9_\-"
 JWT = re.compile(rf"(?<![{_B64}.])eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*(?![{_B64}.])")
-WHOLE_JWT = re.compile(rf"`?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*`?")
+# a token alone, in a code span or HTML's <code> at most
+WHOLE_JWT = re.compile(rf"(?:`|<code>)?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*(?:`|</code>)?")
 # a short label ending in a colon: "Sample token:", "示例令牌："
 LABEL = re.compile(r"[^`\n]{1,60}?[:：][*_]*")
 # a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ..."

@@ -158,6 +158,8 @@ def map_content(page: Page, content: str, first_line: int) -> MappedText:
 
 
 _FENCE_OR_JWT = re.compile(r"^\s*(?:```|~~~)|eyJ", re.M)
+# an HTML <pre> (with or without <code>) whose tags stand on lines of their own: group 1 is what it shows
+_PRE = re.compile(r"[ \t]*<pre\b[^>\n]*>(?:<code\b[^>\n]*>)?[ \t]*\n(.*?\n)[ \t]*(?:</code>)?</pre>[ \t]*\n?", re.S | re.I)
 
 
 def blocks(page: Page, prose_needles: tuple[str, ...] | None = None) -> list[Block]:
@@ -186,6 +188,12 @@ def nearness(paragraphs: int, leads: int, headings: int) -> tuple[float, ...]:
     )
 
 
+# the blocks that hold other blocks (a directive right above one holds for all it holds)
+_CONTAINERS = ("bullet_list", "ordered_list", "list_item", "blockquote", "admonition", "container_docusaurus", "tab")
+_CONTAINER_OPEN = frozenset(f"{name}_open" for name in _CONTAINERS)
+_CONTAINER_CLOSE = frozenset(f"{name}_close" for name in _CONTAINERS)
+
+
 class _Walker:
     def __init__(self, page: Page, prose_needles: tuple[str, ...] | None = None):
         self.page = page
@@ -198,6 +206,7 @@ class _Walker:
         self.tab_leads: dict[int, list[str]] = {}  # nesting level -> the prose above the first of its tabs
         self.section = 0
         self.too_deep: list[tuple[int, int]] = []  # page lines [first, end) nested past MAX_NESTING
+        self.containers: list[tuple[int, int]] = []  # page lines [first, end) of the open containers, outermost first
 
     def parse(self, text: str, shift: int) -> None:
         env: dict = {}
@@ -216,6 +225,8 @@ class _Walker:
 
     def add(self, kind: str, lines: tuple[int, int], **kw) -> Block:
         block = Block(kind, lines, len(self.out), self.context(), **kw)
+        if self.containers:
+            block.meta["containers"] = tuple(self.containers)
         self.out.append(block)
         return block
 
@@ -226,6 +237,10 @@ class _Walker:
             tok = tokens[i]
             kind = tok.type
             lines = (tok.map[0] + shift, tok.map[1] + shift) if tok.map else None
+            if kind in _CONTAINER_OPEN:
+                self.containers.append(lines or (0, 0))
+            elif kind in _CONTAINER_CLOSE and self.containers:
+                self.containers.pop()
             if kind == "heading_open":
                 level = int(tok.tag[1:])
                 text = tokens[i + 1].content if i + 1 < len(tokens) else ""
@@ -267,7 +282,14 @@ class _Walker:
             elif kind == "html_block" and lines:
                 self.add("html", lines, raw=tok.content)
                 inner = tok.content.split("\n", 1)[1] if "\n" in tok.content else ""
-                if _FENCE_OR_JWT.search(inner):
+                pre = _PRE.fullmatch(tok.content)
+                if pre:  # <pre><code> ... </code></pre>, its tags on lines of their own: a code block
+                    body = pre.group(1)
+                    self.add("code", lines, content=map_content(page, body, lines[0] + 1))
+                    self.prose = []
+                elif tok.content.lstrip().startswith("<!--"):
+                    pass  # a comment: what it holds (an old example, a token) is not shown to a reader
+                elif _FENCE_OR_JWT.search(inner):
                     # JSX such as <TabItem> followed by Markdown with no blank line (MDX): the HTML
                     # block swallowed the Markdown; read the lines after the tag as Markdown again
                     sub = "\n".join(page.lines[lines[0] + 1 : lines[1]]) + "\n"
