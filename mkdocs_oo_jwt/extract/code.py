@@ -107,14 +107,11 @@ class BlockScanner:
                 self.add_token(first, end, "bare", text=token)
                 self.lead = []
                 nxt = text.find("\n", end) + 1 or len(text)
-            elif WHOLE_JWT.fullmatch(stripped):
-                m = WHOLE_JWT.fullmatch(stripped)
-                s = first + m.start(1)
-                self.add_token(s, s + len(m.group(1)), "bare")
-                self.lead = []
-            elif labelled := LABELLED_JWT.fullmatch(stripped):  # "Sample token: eyJ...", as in prose
-                s = first + labelled.start(1)
-                self.add_token(s, s + len(labelled.group(1)), "bare")
+            elif "eyJ" not in stripped:  # no token on it (what follows all need one): prose
+                self.lead.append(stripped)
+            elif alone := WHOLE_JWT.fullmatch(stripped) or LABELLED_JWT.fullmatch(stripped):  # "Sample token: eyJ..." too
+                s = first + alone.start(1)
+                self.add_token(s, s + len(alone.group(1)), "bare")
                 self.lead = []
             elif (at := broken_token(stripped)) is not None:  # nothing after it continues it: a part lost, or broken
                 self.add_token(first + at, first + len(stripped), "bare")
