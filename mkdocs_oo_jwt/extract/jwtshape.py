@@ -9,12 +9,19 @@ from ..page import INVISIBLE
 
 _B64 = r"A-Za-z0-9_\-"
 JWT = re.compile(rf"(?<![{_B64}.])eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*(?![{_B64}.])")
-# a token alone, in a code span or HTML's <code> at most
-WHOLE_JWT = re.compile(rf"(?:`|<code>)?\s*(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*)\s*(?:`|</code>)?")
+# blanks, and the marks a right-to-left or a copied text holds unseen (bidirectional marks and
+# embeddings, zero-width spaces): they part a label from its token as a blank does
+_GAP = r"[\s\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]*"
+# what a token alone may stand in: a code span, HTML's <code>, quotes or brackets of any script
+# (「eyJ...」, «eyJ...», "eyJ...")
+_OPEN = "(?:`|<code>|[「『《〈«‹“‘\"'(\\[])?"
+_CLOSE = "(?:`|</code>|[」』》〉»›”’\"')\\]])?"
+# a token alone, in a code span, HTML's <code> or quotes at most
+WHOLE_JWT = re.compile(rf"{_OPEN}{_GAP}(eyJ[{_B64}]+\.[{_B64}]+\.[{_B64}]*){_GAP}{_CLOSE}")
 # a short label ending in a colon: "Sample token:", "示例令牌："
 LABEL = re.compile(r"[^`\n]{1,60}?[:：][*_]*")
-# a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ..."
-LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
+# a short label, then the token alone: "Sample token: `eyJ...`", "示例令牌：eyJ...", "サンプルトークン：「eyJ...」"
+LABELLED_JWT = re.compile(rf"{LABEL.pattern}{_GAP}{WHOLE_JWT.pattern}")
 # A code block's line that holds only a token with a part lost, added or broken (alone, or after
 # a short label: "Sample token: eyJ..."), not a whole JWT: a token (token-malformed), never prose to
 # pass over in silence. Its characters are base64url's, dots, and what a botched copy brings in
@@ -22,7 +29,7 @@ LABELLED_JWT = re.compile(rf"{LABEL.pattern}\s*{WHOLE_JWT.pattern}")
 # (or a non-breaking space) apart (see ``broken_token``)
 _BROKEN = rf"eyJ[{_B64}.=+/{INVISIBLE}]*(?:[ \t\u00a0]+[{_B64}.=+/{INVISIBLE}]+)*"
 BROKEN_TOKEN = re.compile(_BROKEN)
-LABELLED_BROKEN_TOKEN = re.compile(rf"{LABEL.pattern}\s*({_BROKEN})")
+LABELLED_BROKEN_TOKEN = re.compile(rf"{LABEL.pattern}{_GAP}({_BROKEN})")
 
 
 def broken_token(line: str) -> int | None:
