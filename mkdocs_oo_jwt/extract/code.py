@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from ..model import Span
+from ..model import Span, Unknown
 from ..page import INVISIBLE
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
@@ -200,11 +200,12 @@ class BlockScanner:
             vs, ve = doc.spans.get(f"{pointer}/token", (doc.start, doc.start))
             value = obj["token"]
             s, e = (vs + 1, ve - 1) if ve - vs >= 2 else (vs, ve)  # inside the quotes
-            if raw_range is not None and self.text.text[s:e] != value:
+            if isinstance(value, str) and raw_range is not None and self.text.text[s:e] != value:
                 at = self.text.text.find(value, *raw_range) if value else -1
                 s, e = (at, at + len(value)) if at >= 0 else (s, e)
             if len(obj) == 1:
-                self.add_token(s, e, "body", request=request)
+                if isinstance(value, str):
+                    self.add_token(s, e, "body", request=request)
                 if pointer == "":
                     root_holder = "body"
                 continue
@@ -318,9 +319,11 @@ def _under(pointers: frozenset[str], pointer: str) -> frozenset[str]:
 
 
 def _token_holders(value: Any, pointer: str = ""):
-    """(pointer, object) of every object with a string ``token`` member."""
+    """(pointer, object) of every object with a ``token`` member: a string, or an expression (a
+    token made at run time, ``json={"token": token}``: nothing to verify, and the object is still
+    a token's holder, not a payload)."""
     if isinstance(value, dict):
-        if isinstance(value.get("token"), str):
+        if isinstance(value.get("token"), (str, Unknown)):
             yield pointer, value
         for key, child in value.items():
             if key != "token":
