@@ -32,10 +32,18 @@ class PageReport:
 def check_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
                fixes: bool = True) -> PageReport:
     """The page's report; ``fixes`` False: without its regenerated tokens (a run that only reports)."""
-    ctx, findings, suppressed = _check(page, settings, flows, secrets)
+    ctx, findings, suppressed, stale = _check(page, settings, flows, secrets)
     placeholders = tuple(t.span for t in ctx.extraction.tokens if t.placeholder)
-    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx) if fixes else [], not ctx.time_dependent,
+    return PageReport(findings, ctx.unsigned_roles, _fixes(ctx, stale) if fixes else [], not ctx.time_dependent,
                       placeholders, len(ctx.extraction.tokens), suppressed)
+
+
+# what makes a token stale, for ``oo-jwt fix`` and a build's regenerate: one of these findings at it
+# that no directive suppresses (the settings' ``disable`` only stops its report: the token is still
+# stale). A token the check has nothing against is never re-signed: signed by another library (its
+# JSON's key order or spacing), with a "kid" or an "iat", it is right as it is
+STALE_TOKEN_RULES = frozenset({"token-malformed", "token-alg", "token-signature", "token-payload-mismatch",
+                               "token-wrapper", "token-expired", "token-weak-secret"})
 
 
 @dataclass
@@ -59,16 +67,19 @@ class PageExplanation:
 
 
 def explain_page(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]) -> PageExplanation:
-    ctx, findings, suppressed = _check(page, settings, flows, secrets)
+    ctx, findings, suppressed, _ = _check(page, settings, flows, secrets)
     return PageExplanation(page, ctx, findings, suppressed)
 
 
 def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret]):
-    """(the page's check, its findings, the findings its directives suppressed)."""
+    """(the page's check, its findings, the findings its directives suppressed, the spans of its
+    stale tokens: see ``STALE_TOKEN_RULES``)."""
     from .suppressions import directive_findings, suppress
 
     ctx, raw = _raw_findings(page, settings, flows, secrets)
     extraction = ctx.extraction
+    stale = {f.span for f in raw if f.rule in STALE_TOKEN_RULES and f.span is not None
+             and not any(s.covers(page.line_of(f.span.start), f.rule) for s in extraction.suppressions)}
     findings, suppressed, used = suppress(raw, extraction.suppressions, settings.disable, page)
     if any(s.whole for s in extraction.suppressions):
         # what an ``ignore`` of a whole block hides is known only by reading the block: read the
@@ -85,7 +96,7 @@ def _check(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[st
     findings.sort(key=order)
     suppressed = with_subjects(ctx, [f for f in suppressed if f.subject is None]) + [f for f in suppressed if f.subject]
     suppressed.sort(key=order)
-    return ctx, with_subjects(ctx, findings), suppressed
+    return ctx, with_subjects(ctx, findings), suppressed, stale
 
 
 def _raw_findings(page: Page, settings: Settings, flows: FlowRegistry, secrets: dict[str, Secret],
@@ -170,8 +181,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _fixes(ctx) -> list[Fix]:
-    """Regenerated tokens, never signed over an example that is itself wrong.
+def _fixes(ctx, stale: set) -> list[Fix]:
+    """Regenerated tokens: the placeholders, and the tokens with a finding of ``STALE_TOKEN_RULES``
+    at them (``stale``: their spans); never signed over an example that is itself wrong.
 
     Wrong means: it breaks its flow's base schema (a wrong type, value or missing parameter). The
     version rules (from 7.1, every listed editor-config parameter) say what more the example should
@@ -181,6 +193,8 @@ def _fixes(ctx) -> list[Fix]:
 
     fixes = []
     for token in ctx.extraction.tokens:
+        if not token.placeholder and token.span not in stale:
+            continue  # nothing wrong with it
         flow, example = ctx.flow_of(token), ctx.pairs.get(id(token))
         if flow is None or flow.opaque or example is None or example.partial:
             continue  # a partial example (elisions, expressions) cannot be signed over
