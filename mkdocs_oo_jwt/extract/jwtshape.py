@@ -39,8 +39,7 @@ def broken_token(line: str) -> int | None:
     naming its "alg": base64url JSON of anything else, an encoded state, is no token). Runs a blank
     apart are a token with blanks in it only when joined they make three segments or more, and no
     whole JWT stands among them (a token and words after it are a mention, as prose)."""
-    m = BROKEN_TOKEN.fullmatch(line)
-    at = 0 if m else None
+    at = 0 if BROKEN_TOKEN.fullmatch(line) else None
     if at is None:
         labelled = LABELLED_BROKEN_TOKEN.fullmatch(line)
         if labelled is None:

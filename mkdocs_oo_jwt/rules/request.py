@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from ..extract.code import request_path_host, url_parts
 from ..tokens import Malformed, decode
 from .base import PageCheck
@@ -44,7 +46,5 @@ def _same_path(written: str, signed: str) -> bool:
     """``GET url-to-file.docx`` (relative, as docs write it) matches a signed ``/url-to-file.docx``;
     the same characters match however they are written (``%20`` on the request line, a space in
     the url as a writer types it: a client sends it percent-encoded)."""
-    from urllib.parse import unquote
-
     written, signed = unquote(written).lstrip("/"), unquote(signed).lstrip("/")
     return written == signed or signed.endswith("/" + written)
