@@ -32,6 +32,9 @@ PYTHON_LANGS = {"python", "py", "python3"}
 # a value that opens as JSON does: a key or a value, a bracket, the end; or as a copy from a word
 # processor or a JS file makes it look (an invisible character before it, typographic quotes, a
 # comment): no JSON, a json-syntax there, never an example passed over
+# a table cell's token broken with <br> (as a line break is written in a cell)
+_BR = re.compile(r"<br\s*/?>", re.I)
+_BROKEN_BY_BR = re.compile(r"eyJ[A-Za-z0-9_.-]*(?:<br\s*/?>[A-Za-z0-9_.-]+)+", re.I)
 _LOOKS_LIKE_JSON = re.compile(rf'[{INVISIBLE}]*[\[{{]\s*(?:"|[\[{{}}\]]|//|/\*|[{_TYPOGRAPHIC_QUOTES}]|$)')
 
 
@@ -129,10 +132,17 @@ class BlockScanner:
         for start, end in json:  # only the code is read as JSON: not the pipes and text around it
             blank[start:end] = self.source[start:end]
         self.source = "".join(blank)
-        examples = len(self.out.examples)
+        shown = len(self.out.examples) + len(self.out.faults)
+        # in a row with a JWT the JSON is the example it signs: json-syntax where it does not parse,
+        # as any example; in another (a "token" member shown as `{"token": ...}`), an illustration
+        signed = "eyJ" in self.text.text
         for start, _end in json:
-            self.json_value(start, strict=False)
-        place = "bare" if len(self.out.examples) > examples else "prose"
+            self.json_value(start, strict=signed)
+        place = "bare" if len(self.out.examples) + len(self.out.faults) > shown else "prose"
+        for m in _BROKEN_BY_BR.finditer(self.text.text):  # a token a cell breaks with <br>: one token
+            token = _BR.sub("", m.group())
+            if JWT.fullmatch(token):
+                self.add_token(m.start(), m.end(), place, text=token)
         for m in JWT.finditer(self.text.text):
             if not any(s <= m.start() < e for s, e in self.taken):
                 self.add_token(m.start(), m.end(), place)
