@@ -20,7 +20,7 @@ from ..model import Span, Unknown
 from ..page import INVISIBLE
 from ..samples import PLACEHOLDER, Example, Extraction, Fault, Header, Request, SpansOnUse, Token, Where
 from . import http, jsonc, jsondoc, markers, shell
-from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT, broken_token, wrapped_jwts
+from .jwtshape import JWT, LABELLED_JWT, WHOLE_JWT, br_broken_jwts, broken_token, wrapped_jwts
 from .markdown import Block, MappedText, nearness
 
 _TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb"  # “ ” „ ‘ ’ « »
@@ -32,9 +32,6 @@ PYTHON_LANGS = {"python", "py", "python3"}
 # a value that opens as JSON does: a key or a value, a bracket, the end; or as a copy from a word
 # processor or a JS file makes it look (an invisible character before it, typographic quotes, a
 # comment): no JSON, a json-syntax there, never an example passed over
-# a table cell's token broken with <br> (as a line break is written in a cell)
-_BR = re.compile(r"<br\s*/?>", re.I)
-_BROKEN_BY_BR = re.compile(r"eyJ[A-Za-z0-9_.-]*(?:<br\s*/?>[A-Za-z0-9_.-]+)+", re.I)
 _LOOKS_LIKE_JSON = re.compile(rf'[{INVISIBLE}]*[\[{{]\s*(?:"|[\[{{}}\]]|//|/\*|[{_TYPOGRAPHIC_QUOTES}]|$)')
 
 
@@ -139,10 +136,8 @@ class BlockScanner:
         for start, _end in json:
             self.json_value(start, strict=signed)
         place = "bare" if len(self.out.examples) + len(self.out.faults) > shown else "prose"
-        for m in _BROKEN_BY_BR.finditer(self.text.text):  # a token a cell breaks with <br>: one token
-            token = _BR.sub("", m.group())
-            if JWT.fullmatch(token):
-                self.add_token(m.start(), m.end(), place, text=token)
+        for start, end, token in br_broken_jwts(self.text.text):  # a token a cell breaks with <br>: one token
+            self.add_token(start, end, place, text=token)
         for m in JWT.finditer(self.text.text):
             if not any(s <= m.start() < e for s, e in self.taken):
                 self.add_token(m.start(), m.end(), place)

@@ -32,6 +32,21 @@ BROKEN_TOKEN = re.compile(_BROKEN)
 LABELLED_BROKEN_TOKEN = re.compile(rf"{LABEL.pattern}{_GAP}({_BROKEN})")
 
 
+# a JWT a table cell breaks with <br> (how a line break is written in a cell)
+_BR = re.compile(r"<br\s*/?>", re.I)
+_BROKEN_BY_BR = re.compile(rf"eyJ[{_B64}.]*(?:<br\s*/?>[{_B64}.]+)+", re.I)
+
+
+def br_broken_jwts(text: str) -> list[tuple[int, int, str]]:
+    """The JWTs of ``text`` broken with ``<br>``: (start, end, the token without the breaks)."""
+    found = []
+    for m in _BROKEN_BY_BR.finditer(text):
+        token = _BR.sub("", m.group())
+        if JWT.fullmatch(token):
+            found.append((m.start(), m.end(), token))
+    return found
+
+
 def broken_token(line: str) -> int | None:
     """Where a broken token starts on a code block's line (stripped) that holds only it, or a short
     label and it; None when the line is no such token. One run of its characters is one when it
